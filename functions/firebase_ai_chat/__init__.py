@@ -1,0 +1,60 @@
+"""firebase-ai-chat: AI assistant chats for mobile and web apps, run on Firebase.
+
+The core (models, status machine, front API, worker) imports no SDK; the
+adapters (``firestore``, ``tasks``, ``callables``, ``task_handler``,
+``firebase_app``, ``engines``) do, and are imported from their modules.
+"""
+
+from .chat import AssistantChat
+from .engines.base import Engine, EngineReply, EngineRequest
+from .engines.offline import OfflineEngine
+from .errors import ChatError, ErrorCode
+from .models import (
+    AssistantConfig,
+    Author,
+    ChatCommand,
+    ChatConfig,
+    ChatDocumentInput,
+    ChatMessage,
+    ChatMeta,
+    ChatResult,
+    ChatState,
+    ErrorInfo,
+    MessageInput,
+    PostMessageInput,
+)
+from .status import ChatStatus, can_transition
+from .store import ChatStore, ChatWrite
+from .task_queue import TaskQueue
+from .worker import ChatWorker, CompletionEvent, CompletionHandler, Delivery
+
+__all__ = [
+    "AssistantChat",
+    "AssistantConfig",
+    "Author",
+    "ChatCommand",
+    "ChatConfig",
+    "ChatDocumentInput",
+    "ChatError",
+    "ChatMessage",
+    "ChatMeta",
+    "ChatResult",
+    "ChatState",
+    "ChatStatus",
+    "ChatStore",
+    "ChatWorker",
+    "ChatWrite",
+    "CompletionEvent",
+    "CompletionHandler",
+    "Delivery",
+    "Engine",
+    "EngineReply",
+    "EngineRequest",
+    "ErrorCode",
+    "ErrorInfo",
+    "MessageInput",
+    "OfflineEngine",
+    "PostMessageInput",
+    "TaskQueue",
+    "can_transition",
+]

@@ -1,0 +1,92 @@
+"""The engine port: one model turn, stateless between calls.
+
+Whatever an engine must remember between turns (a Responses API
+``previous_response_id``, a Chat Completions history) goes into
+``EngineReply.context``; the worker persists it in Firestore and passes it back
+in the next ``EngineRequest``. Nothing lives in process memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import AssistantConfig
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class UserInput(_Frozen):
+    """A user's message sent to the model."""
+
+    kind: Literal["user"] = "user"
+    text: str
+
+
+class ToolOutput(_Frozen):
+    """The result of a tool call, sent back to the model (``is_error`` for a tool error)."""
+
+    kind: Literal["tool"] = "tool"
+    call_id: str
+    name: str
+    output: str
+    is_error: bool = False
+
+
+EngineInput = UserInput | ToolOutput
+
+
+class ToolSpec(_Frozen):
+    """A tool the model may call: name, description and JSON schema of its arguments."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class ToolCall(_Frozen):
+    """A tool call requested by the model; ``arguments`` is the raw JSON text it produced."""
+
+    call_id: str
+    name: str
+    arguments: str
+
+
+class Usage(_Frozen):
+    """Tokens spent on one model call."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class EngineRequest(_Frozen):
+    """Everything one model turn needs."""
+
+    assistant: AssistantConfig
+    input: list[EngineInput]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class EngineReply(_Frozen):
+    """What the model answered: texts for the user and/or tool calls, plus the context to persist."""
+
+    texts: list[str] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    context: dict[str, Any] = Field(default_factory=dict)
+    model: str = ""
+    usage: Usage = Field(default_factory=Usage)
+
+
+class Engine(Protocol):
+    """Runs one model turn. Raise ``ChatError`` (transient or permanent) on failure."""
+
+    name: str
+
+    def run(self, request: EngineRequest) -> EngineReply:
+        """Answer ``request``."""
+        ...

@@ -1,0 +1,5 @@
+"""Firestore adapter."""
+
+from .store import FirestoreChatStore
+
+__all__ = ["FirestoreChatStore"]

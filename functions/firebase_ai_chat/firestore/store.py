@@ -1,0 +1,88 @@
+"""The Firestore adapter of the ``ChatStore`` port.
+
+Layout: ``chats/{chatId}`` (``ChatState``) and ``chats/{chatId}/messages/{id}``
+(``ChatMessage``). Timestamps are Firestore server timestamps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from google.cloud import firestore
+
+from ..models import Author, ChatMessage, ChatState
+from ..store import Change, ChatWrite
+
+T = TypeVar("T")
+
+CHATS = "chats"
+MESSAGES = "messages"
+
+
+def _without_timestamps(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in ("createdAt", "updatedAt")}
+
+
+class FirestoreChatStore:
+    """``ChatStore`` on a ``google.cloud.firestore.Client``."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def _chat(self, chat_id: str) -> firestore.DocumentReference:
+        return self._client.collection(CHATS).document(chat_id)
+
+    def new_id(self) -> str:
+        """A Firestore auto-id."""
+        return self._client.collection(CHATS).document().id
+
+    def get(self, chat_id: str) -> ChatState | None:
+        """Read ``chats/{chat_id}``."""
+        snapshot = self._chat(chat_id).get()
+        return ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def update(self, chat_id: str, change: Change[T]) -> T:
+        """Read the chat, apply ``change`` and write the result in one transaction."""
+        reference = self._chat(chat_id)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> T:
+            snapshot = reference.get(transaction=transaction)
+            current = ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None
+            write, result = change(current)
+            self._write(transaction, reference, write, created=current is None)
+            return result
+
+        return run(self._client.transaction())
+
+    @staticmethod
+    def _write(
+        transaction: firestore.Transaction,
+        reference: firestore.DocumentReference,
+        write: ChatWrite,
+        *,
+        created: bool,
+    ) -> None:
+        if write.state is not None:
+            document = _without_timestamps(write.state.to_document())
+            document["updatedAt"] = firestore.SERVER_TIMESTAMP
+            document["createdAt"] = firestore.SERVER_TIMESTAMP if created else write.state.created_at
+            transaction.set(reference, document)
+        for message_id, message in write.messages.items():
+            document = _without_timestamps(message.to_document())
+            document["createdAt"] = firestore.SERVER_TIMESTAMP
+            transaction.set(reference.collection(MESSAGES).document(message_id), document)
+
+    def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
+        """Messages of one dispatch and author, oldest first."""
+        query = (
+            self._chat(chat_id)
+            .collection(MESSAGES)
+            .where(filter=firestore.FieldFilter("dispatchId", "==", dispatch_id))
+            .where(filter=firestore.FieldFilter("author", "==", author.value))
+        )
+        found = [ChatMessage.model_validate(snapshot.to_dict()) for snapshot in query.stream()]
+        return sorted(
+            found, key=lambda message: (message.created_at is None, message.created_at, message.in_batch_sort_index)
+        )

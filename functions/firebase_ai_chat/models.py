@@ -1,0 +1,167 @@
+"""Pydantic models for everything that crosses a boundary.
+
+Firestore documents and task payloads use camelCase field names (what clients
+and the reference TypeScript library read); Python code uses snake_case.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from .errors import ChatError, ErrorCode
+from .status import ChatStatus
+
+MAX_MESSAGE_LENGTH = 4000
+"""Longest user message accepted by the callables, in characters."""
+
+CHAT_DOCUMENT_PATTERN = re.compile(r"^chats/([A-Za-z0-9_-]{1,128})$")
+"""A chat document path as clients send it: ``chats/{chatId}``."""
+
+
+class Model(BaseModel):
+    """Base: camelCase on the wire, snake_case in Python, unknown fields ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    def to_document(self) -> dict[str, Any]:
+        """The Firestore / JSON representation."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Author(StrEnum):
+    """Who wrote a message."""
+
+    USER = "user"
+    AI = "ai"
+
+
+class AssistantConfig(Model):
+    """One assistant: which engine runs it, with what model and instructions, and whose tools."""
+
+    engine: str
+    assistant_id: str
+    dispatcher_id: str
+    model: str | None = None
+    instructions: str = ""
+
+
+class ChatConfig(AssistantConfig):
+    """The active assistant plus the hand-over stack (``stack[-1]`` is the one to hand back to)."""
+
+    stack: list[AssistantConfig] = Field(default_factory=list)
+
+    @property
+    def assistant(self) -> AssistantConfig:
+        """The active assistant alone."""
+        return AssistantConfig.model_validate(self.model_dump(exclude={"stack"}))
+
+
+class ChatMeta(Model):
+    """Chat-wide metadata merged into every message of the given author."""
+
+    ai_message_meta: dict[str, Any] | None = None
+    user_message_meta: dict[str, Any] | None = None
+
+
+class ErrorInfo(Model):
+    """Why a chat failed, in words a client can show: ``chats/{id}.error``."""
+
+    code: str
+    message: str
+
+
+class ChatState(Model):
+    """``chats/{chatId}``: what the owner's client reads."""
+
+    user_id: str
+    status: ChatStatus
+    data: dict[str, Any] = Field(default_factory=dict)
+    config: ChatConfig
+    meta: ChatMeta | None = None
+    latest_dispatch_id: str
+    next_dispatch_id: str | None = None
+    """Set while messages posted during a run wait for the next run (their ``dispatchId``)."""
+    single_run: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    error: ErrorInfo | None = None
+
+
+class ChatMessage(Model):
+    """``chats/{chatId}/messages/{messageId}``."""
+
+    user_id: str
+    author: Author
+    text: str
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    dispatch_id: str
+    in_batch_sort_index: int = 0
+    created_at: datetime | None = None
+
+
+class ChatCommand(Model):
+    """The Cloud Task payload the worker receives.
+
+    ``action`` is ``run`` (answer the user messages of ``dispatch_id``) or
+    ``close`` (the chat was closed: call the completion handler).
+    """
+
+    chat_id: str = Field(min_length=1, max_length=128)
+    dispatch_id: str = Field(min_length=1, max_length=128)
+    action: Literal["run", "close"] = "run"
+    meta: dict[str, Any] | None = None
+
+
+class ChatResult(Model):
+    """What every callable returns: ``{chatDocument, status, data}``."""
+
+    chat_document: str
+    status: ChatStatus
+    data: dict[str, Any]
+
+
+def chat_id_of(chat_document: str) -> str:
+    """The id in ``chats/{id}``; ``invalid-argument`` for any other path."""
+    match = CHAT_DOCUMENT_PATTERN.match(chat_document)
+    if match is None:
+        raise ChatError(ErrorCode.INVALID_ARGUMENT, "chatDocument must look like chats/{chatId}.")
+    return match.group(1)
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class MessageInput(_Input):
+    """Callable input that starts a chat: ``{message}``."""
+
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("message must not be blank")
+        return value
+
+
+class ChatDocumentInput(_Input):
+    """Callable input naming an existing chat: ``{chatDocument}``."""
+
+    chat_document: str = Field(alias="chatDocument", pattern=CHAT_DOCUMENT_PATTERN.pattern)
+
+    @property
+    def chat_id(self) -> str:
+        """The chat id inside the path."""
+        return chat_id_of(self.chat_document)
+
+
+class PostMessageInput(ChatDocumentInput, MessageInput):
+    """Callable input that posts to a chat: ``{chatDocument, message}``."""

@@ -1,0 +1,5 @@
+"""Cloud Tasks adapter."""
+
+from .queue import CloudTasksQueue
+
+__all__ = ["CloudTasksQueue"]

@@ -1,0 +1,40 @@
+"""The Cloud Tasks adapter of the ``TaskQueue`` port, through ``firebase_admin.functions``.
+
+Tasks are named after the dispatch (``{chatId}-{dispatchId}``) so enqueuing
+the same command twice is refused by Cloud Tasks (HTTP 409), which counts as
+success. Against the Cloud Tasks emulator, the Admin SDK (7.7) fails to parse
+the name of a named task *after* the task was created (``ValueError: Invalid
+resource name format.``): that error is taken as success there.
+
+The payload is wrapped as ``{"data": ...}``: the Python Admin SDK sends the
+value given to ``enqueue`` as the raw body, while ``on_task_dispatched`` handlers read the body's ``data`` field.
+"""
+
+from __future__ import annotations
+
+import os
+
+import firebase_admin
+from firebase_admin import exceptions, functions
+
+from ..models import ChatCommand
+
+
+class CloudTasksQueue:
+    """Enqueues commands for the task-queue function ``function_name``."""
+
+    def __init__(self, function_name: str, *, app: firebase_admin.App | None = None) -> None:
+        self._function_name = function_name
+        self._app = app
+
+    def enqueue(self, command: ChatCommand) -> None:
+        """Enqueue ``command``; a task of the same dispatch already queued is left as is."""
+        queue = functions.task_queue(self._function_name, app=self._app)
+        task_id = f"{command.chat_id}-{command.dispatch_id}"
+        try:
+            queue.enqueue({"data": command.to_document()}, functions.TaskOptions(task_id=task_id))
+        except (exceptions.AlreadyExistsError, exceptions.ConflictError):
+            pass
+        except ValueError as error:
+            if not (os.environ.get("CLOUD_TASKS_EMULATOR_HOST") and "resource name" in str(error)):
+                raise

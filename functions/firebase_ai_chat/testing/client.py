@@ -1,0 +1,117 @@
+"""A client of the local stack that behaves like an app: for tests and the demo.
+
+It signs users up on the Auth emulator, calls callables over HTTP with their ID
+token (as the Firebase client SDKs do), reads Firestore over REST *as that
+user* (so security rules apply), and opens Firestore listeners.
+Addresses come from the variables ``emulator/exec`` exports.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+class CallableError(Exception):
+    """A callable answered with an error: ``status`` is e.g. ``INVALID_ARGUMENT``."""
+
+    def __init__(self, status: str, message: str, http_status: int) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+        self.http_status = http_status
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in Auth emulator user."""
+
+    uid: str
+    id_token: str
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set: run this under ./emulator/exec -- ...")
+    return value
+
+
+class EmulatorClient:
+    """Talks to the emulators the way a mobile or web client would."""
+
+    def __init__(self) -> None:
+        self.project = _env("GCLOUD_PROJECT")
+        self.functions_url = _env("FUNCTIONS_EMULATOR_URL").rstrip("/")
+        self.auth_host = _env("FIREBASE_AUTH_EMULATOR_HOST")
+        self.firestore_host = _env("FIRESTORE_EMULATOR_HOST")
+        self._http = requests.Session()
+
+    def sign_up(self, email: str | None = None) -> User:
+        """Create and sign in a new user (email/password) on the Auth emulator."""
+        email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+        response = self._http.post(
+            f"http://{self.auth_host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=demo-api-key",
+            json={"email": email, "password": "secret-password", "returnSecureToken": True},
+            timeout=30,
+        )
+        response.raise_for_status()
+        body = response.json()
+        return User(uid=body["localId"], id_token=body["idToken"])
+
+    def call(self, name: str, data: Any, *, user: User | None) -> Any:
+        """Call the callable ``name`` with ``data``; raise ``CallableError`` on an error answer."""
+        headers = {"Content-Type": "application/json"}
+        if user is not None:
+            headers["Authorization"] = f"Bearer {user.id_token}"
+        response = self._http.post(f"{self.functions_url}/{name}", json={"data": data}, headers=headers, timeout=60)
+        body = response.json()
+        if "error" in body:
+            error = body["error"]
+            raise CallableError(error.get("status", ""), error.get("message", ""), response.status_code)
+        return body["result"]
+
+    def _documents_url(self) -> str:
+        return f"http://{self.firestore_host}/v1/projects/{self.project}/databases/(default)/documents"
+
+    def rest_get(self, path: str, *, user: User | None) -> requests.Response:
+        """GET a document over REST as ``user`` (rules apply); ``None`` sends no token."""
+        headers = {"Authorization": f"Bearer {user.id_token}"} if user else {}
+        return self._http.get(f"{self._documents_url()}/{path}", headers=headers, timeout=30)
+
+    def rest_write(self, path: str, fields: dict[str, Any], *, user: User | None) -> requests.Response:
+        """PATCH (create or update) a document over REST as ``user``; string fields only."""
+        headers = {"Authorization": f"Bearer {user.id_token}"} if user else {}
+        body = {"fields": {key: {"stringValue": str(value)} for key, value in fields.items()}}
+        return self._http.patch(f"{self._documents_url()}/{path}", json=body, headers=headers, timeout=30)
+
+    def rest_delete(self, path: str, *, user: User | None) -> requests.Response:
+        """DELETE a document over REST as ``user``."""
+        headers = {"Authorization": f"Bearer {user.id_token}"} if user else {}
+        return self._http.delete(f"{self._documents_url()}/{path}", headers=headers, timeout=30)
+
+    def rest_list_messages(self, chat_id: str, *, user: User, where_user_id: str | None) -> requests.Response:
+        """Query ``chats/{chat_id}/messages`` over REST as ``user``, filtered by ``userId == where_user_id`` or not."""
+        query: dict[str, Any] = {"from": [{"collectionId": "messages"}]}
+        if where_user_id is not None:
+            query["where"] = {
+                "fieldFilter": {
+                    "field": {"fieldPath": "userId"},
+                    "op": "EQUAL",
+                    "value": {"stringValue": where_user_id},
+                }
+            }
+        return self._http.post(
+            f"{self._documents_url()}/chats/{chat_id}:runQuery",
+            json={"structuredQuery": query},
+            headers={"Authorization": f"Bearer {user.id_token}"},
+            timeout=30,
+        )
+
+    def clear_firestore(self) -> None:
+        """Delete every document in the emulator."""
+        self._http.delete(self._documents_url(), timeout=30).raise_for_status()

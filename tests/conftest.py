@@ -1,0 +1,139 @@
+"""Shared fixtures: the emulators started by ``./emulator/exec``, users, a Firestore client, watchers."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from google.cloud import firestore
+
+from firebase_ai_chat.firebase_app import firestore_client
+from firebase_ai_chat.testing import EmulatorClient, User
+
+REQUIRED = (
+    "FIRESTORE_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "CLOUD_TASKS_EMULATOR_HOST",
+    "FUNCTIONS_EMULATOR_URL",
+)
+
+
+@pytest.fixture(scope="session")
+def client() -> EmulatorClient:
+    """The app-like client; fails loudly when the emulators are not running."""
+    missing = [name for name in REQUIRED if not os.environ.get(name)]
+    if missing:
+        pytest.fail(
+            f"The emulators are not running ({', '.join(missing)} unset): run ./emulator/exec -- python -m pytest"
+        )
+    return EmulatorClient()
+
+
+@pytest.fixture(scope="session")
+def db(client: EmulatorClient) -> firestore.Client:
+    """An admin Firestore client on the emulator (rules do not apply)."""
+    return firestore_client()
+
+
+@pytest.fixture
+def user(client: EmulatorClient) -> User:
+    """A fresh signed-in user."""
+    return client.sign_up()
+
+
+@pytest.fixture
+def other_user(client: EmulatorClient) -> User:
+    """A second signed-in user."""
+    return client.sign_up()
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+class ChatWatcher:
+    """Listens to a chat document and its messages (``where userId == uid`` ordered by ``createdAt``)."""
+
+    def __init__(self, db: firestore.Client, chat_document: str, uid: str) -> None:
+        self._lock = threading.Lock()
+        self.statuses: list[str] = []
+        self.messages: list[dict[str, Any]] = []
+        self.state: dict[str, Any] = {}
+        chat = db.document(chat_document)
+        self._watches = [
+            chat.on_snapshot(self._on_chat),
+            chat.collection("messages")
+            .where(filter=firestore.FieldFilter("userId", "==", uid))
+            .order_by("createdAt")
+            .order_by("inBatchSortIndex")
+            .on_snapshot(self._on_messages),
+        ]
+
+    def _on_chat(self, snapshots: list[Any], *_: Any) -> None:
+        with self._lock:
+            for snapshot in snapshots:
+                if snapshot.exists:
+                    self.state = snapshot.to_dict()
+                    if not self.statuses or self.statuses[-1] != self.state["status"]:
+                        self.statuses.append(self.state["status"])
+
+    def _on_messages(self, snapshots: list[Any], *_: Any) -> None:
+        with self._lock:
+            self.messages = [snapshot.to_dict() for snapshot in snapshots]
+
+    def wait_for_status(self, status: str, *, timeout: float = 60) -> dict[str, Any]:
+        """Wait until the chat has ``status``; return its document."""
+        return wait_until(
+            lambda: self.state if self.state.get("status") == status else None,
+            timeout=timeout,
+            what=f"status {status} (seen {self.statuses})",
+        )
+
+    def wait_for_messages(self, count: int, *, timeout: float = 60) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` messages are listed; return them."""
+        return wait_until(
+            lambda: list(self.messages) if len(self.messages) >= count else None,
+            timeout=timeout,
+            what=f"{count} messages (have {len(self.messages)})",
+        )
+
+    def close(self) -> None:
+        """Stop listening."""
+        for watch in self._watches:
+            watch.unsubscribe()
+
+
+@pytest.fixture
+def watch(db: firestore.Client) -> Iterator[Callable[[str, str], ChatWatcher]]:
+    """``watch(chat_document, uid)`` opens a ``ChatWatcher`` closed after the test."""
+    watchers: list[ChatWatcher] = []
+
+    def open_watcher(chat_document: str, uid: str) -> ChatWatcher:
+        watcher = ChatWatcher(db, chat_document, uid)
+        watchers.append(watcher)
+        return watcher
+
+    yield open_watcher
+    for watcher in watchers:
+        watcher.close()
+
+
+def database_fingerprint(db: firestore.Client, *uids: str) -> list[tuple[str, Any]]:
+    """Every chat and message of these users with its update time: equal fingerprints mean nothing was written."""
+    documents: list[Any] = []
+    for uid in uids:
+        by_user = firestore.FieldFilter("userId", "==", uid)
+        documents += db.collection("chats").where(filter=by_user).stream()
+        documents += db.collection_group("messages").where(filter=by_user).stream()
+    return sorted((snapshot.reference.path, snapshot.update_time) for snapshot in documents)

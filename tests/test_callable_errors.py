@@ -1,0 +1,99 @@
+"""Every rejected call gets the right HttpsError and writes nothing."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from google.cloud import firestore
+
+from conftest import ChatWatcher, database_fingerprint
+from firebase_ai_chat.testing import CallableError, EmulatorClient, User
+
+Watch = Callable[[str, str], ChatWatcher]
+
+
+def expect_error(client: EmulatorClient, name: str, data: Any, user: User | None, status: str) -> CallableError:
+    with pytest.raises(CallableError) as raised:
+        client.call(name, data, user=user)
+    assert raised.value.status == status, raised.value
+    assert raised.value.message
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("calculate", {"message": "hi"}),
+        ("postToCalculate", {"chatDocument": "chats/abc", "message": "hi"}),
+        ("closeCalculate", {"chatDocument": "chats/abc"}),
+    ],
+)
+def test_unauthenticated_calls_are_rejected(client: EmulatorClient, db: firestore.Client, name: str, data: Any) -> None:
+    before = list(db.collection("chats").list_documents())
+    expect_error(client, name, data, None, "UNAUTHENTICATED")
+    assert list(db.collection("chats").list_documents()) == before
+
+
+MALFORMED = [
+    ("calculate", {}),
+    ("calculate", None),
+    ("calculate", "add 5"),
+    ("calculate", {"message": 5}),
+    ("calculate", {"message": ["add", 5]}),
+    ("calculate", {"message": ""}),
+    ("calculate", {"message": " \t\n"}),
+    ("calculate", {"message": "x" * 4001}),
+    ("calculate", {"message": "hi", "unknown": True}),
+    ("postToCalculate", {"message": "hi"}),
+    ("postToCalculate", {"chatDocument": "chats/CHAT"}),
+    ("postToCalculate", {"chatDocument": "chats/CHAT", "message": ""}),
+    ("postToCalculate", {"chatDocument": "chats/CHAT", "message": "y" * 5000}),
+    ("postToCalculate", {"chatDocument": 42, "message": "hi"}),
+    ("postToCalculate", {"chatDocument": "users/CHAT", "message": "hi"}),
+    ("postToCalculate", {"chatDocument": "chats/CHAT/messages/x", "message": "hi"}),
+    ("postToCalculate", {"chatDocument": "chats/../CHAT", "message": "hi"}),
+    ("closeCalculate", {}),
+    ("closeCalculate", {"chatDocument": "CHAT"}),
+    ("closeCalculate", {"chatDocument": None}),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), MALFORMED)
+def test_malformed_input_is_invalid_argument_and_writes_nothing(
+    client: EmulatorClient, db: firestore.Client, user: User, watch: Watch, name: str, data: Any
+) -> None:
+    chat = client.call("calculate", {"message": "first"}, user=user)["chatDocument"]
+    watch(chat, user.uid).wait_for_status("userInput")
+    chat_id = chat.removeprefix("chats/")
+
+    def substitute(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: substitute(item) for key, item in value.items()}
+        return value.replace("CHAT", chat_id) if isinstance(value, str) else value
+
+    before = database_fingerprint(db, user.uid)
+    expect_error(client, name, substitute(data), user, "INVALID_ARGUMENT")
+    assert database_fingerprint(db, user.uid) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("postToCalculate", {"chatDocument": "CHAT", "message": "mine now"}),
+        ("closeCalculate", {"chatDocument": "CHAT"}),
+    ],
+)
+def test_another_users_chat_is_permission_denied(
+    client: EmulatorClient, db: firestore.Client, user: User, other_user: User, watch: Watch, name: str, data: Any
+) -> None:
+    chat = client.call("calculate", {"message": "private"}, user=user)["chatDocument"]
+    watch(chat, user.uid).wait_for_status("userInput")
+    before = database_fingerprint(db, user.uid, other_user.uid)
+    expect_error(client, name, {**data, "chatDocument": chat}, other_user, "PERMISSION_DENIED")
+    assert database_fingerprint(db, user.uid, other_user.uid) == before
+
+
+def test_unknown_chat_is_not_found(client: EmulatorClient, db: firestore.Client, user: User) -> None:
+    expect_error(client, "postToCalculate", {"chatDocument": "chats/no-such-chat", "message": "hi"}, user, "NOT_FOUND")
+    expect_error(client, "closeCalculate", {"chatDocument": "chats/no-such-chat"}, user, "NOT_FOUND")
+    assert not db.document("chats/no-such-chat").get().exists

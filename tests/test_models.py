@@ -1,0 +1,96 @@
+"""Models and input validation, without servers."""
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from firebase_ai_chat import (
+    AssistantConfig,
+    ChatCommand,
+    ChatConfig,
+    ChatDocumentInput,
+    ChatError,
+    ChatState,
+    ChatStatus,
+    ErrorCode,
+    MessageInput,
+    PostMessageInput,
+)
+from firebase_ai_chat.models import MAX_MESSAGE_LENGTH, chat_id_of
+
+ASSISTANT = AssistantConfig(engine="offline", assistant_id="calculator", dispatcher_id="calculator")
+
+
+def test_chat_state_round_trips_through_camel_case_document() -> None:
+    state = ChatState(
+        user_id="u1",
+        status=ChatStatus.PROCESSING,
+        data={"sum": 1},
+        config=ChatConfig(**ASSISTANT.model_dump(), stack=[ASSISTANT]),
+        latest_dispatch_id="d1",
+    )
+    document = state.to_document()
+    assert document["userId"] == "u1"
+    assert document["status"] == "processing"
+    assert document["latestDispatchId"] == "d1"
+    assert document["config"]["dispatcherId"] == "calculator"
+    assert document["config"]["stack"][0]["assistantId"] == "calculator"
+    assert ChatState.model_validate(document) == state
+
+
+def test_chat_config_exposes_the_active_assistant_without_stack() -> None:
+    config = ChatConfig(**ASSISTANT.model_dump(), stack=[ASSISTANT.model_copy(update={"assistant_id": "divider"})])
+    assert config.assistant == ASSISTANT
+
+
+def test_command_payload_is_camel_case() -> None:
+    command = ChatCommand(chat_id="c", dispatch_id="d", meta={"k": 1})
+    assert command.to_document() == {"chatId": "c", "dispatchId": "d", "action": "run", "meta": {"k": 1}}
+    assert ChatCommand.model_validate(command.to_document()) == command
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"message": ""},
+        {"message": "   \n"},
+        {"message": 5},
+        {"message": None},
+        {"message": "x" * (MAX_MESSAGE_LENGTH + 1)},
+        {"message": "hi", "extra": 1},
+    ],
+)
+def test_message_input_rejects_malformed(data: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        MessageInput.model_validate(data)
+
+
+def test_message_input_accepts_longest_and_unicode() -> None:
+    assert MessageInput.model_validate({"message": "x" * MAX_MESSAGE_LENGTH}).message == "x" * MAX_MESSAGE_LENGTH
+    assert MessageInput.model_validate({"message": "добавь 5 ➕"}).message == "добавь 5 ➕"  # noqa: RUF001
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["users/abc", "chats/", "chats/a/messages/b", "/chats/abc", "chats/../x", "chats/a b", "", "chats/" + "a" * 129],
+)
+def test_chat_document_outside_chats_is_rejected(path: str) -> None:
+    with pytest.raises(ValidationError):
+        ChatDocumentInput.model_validate({"chatDocument": path})
+    with pytest.raises(ChatError) as raised:
+        chat_id_of(path)
+    assert raised.value.code is ErrorCode.INVALID_ARGUMENT
+
+
+def test_post_message_input_parses_chat_id() -> None:
+    payload = PostMessageInput.model_validate({"chatDocument": "chats/abc_1-Z", "message": "add 2"})
+    assert payload.chat_id == "abc_1-Z"
+    assert payload.message == "add 2"
+
+
+def test_error_codes_are_transient_or_permanent() -> None:
+    assert ChatError(ErrorCode.UNAVAILABLE, "x").permanent is False
+    assert ChatError(ErrorCode.INVALID_ARGUMENT, "x").permanent is True
+    assert ChatError(ErrorCode.UNAVAILABLE, "x", permanent=True).permanent is True
