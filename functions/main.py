@@ -1,23 +1,29 @@
-"""The example app: a calculator assistant behind three callables and one worker.
+"""The example app: the calculator crew behind callables and task-queue workers.
 
 Contract used by clients (keep it exactly):
 - ``calculate {message}`` → ``{chatDocument, status, data}`` starts a chat;
 - ``postToCalculate {chatDocument, message}`` → same shape;
 - ``closeCalculate {chatDocument}`` → same shape;
-- task-queue function ``calculator`` runs the assistant.
+- task-queue function ``calculator`` runs the assistants; ``multiplier`` does the
+  asynchronous multiplication and resumes the chat through the continuation scheduler.
 
-Chat data starts as ``{"sum": 0}``. With no ``OPENAI_API_KEY`` the offline
-engine answers, so the app runs and is tested with no key.
+Chat data starts as ``{"sum": 0}``. The calculator assistant has ``getSum``,
+``add``, ``subtract``, ``multiply`` (suspends) and ``switchToDivider`` (hands
+over); the divider has ``getSum``, ``divide`` and ``handBack``.
+
+Engine: the OpenAI Responses API when ``OPENAI_API_KEY`` is set, else the
+offline engine, which understands the phrases in ``PHRASES``.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 from typing import Any
 
 from firebase_functions import https_fn, options, tasks_fn
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from firebase_ai_chat import (
     AssistantChat,
@@ -25,21 +31,26 @@ from firebase_ai_chat import (
     ChatDocumentInput,
     ChatResult,
     ChatWorker,
+    ContinuationScheduler,
     MessageInput,
-    OfflineEngine,
     PostMessageInput,
 )
 from firebase_ai_chat.callables import handle_call
+from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
+from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.task_handler import handle_task
-from firebase_ai_chat.tasks import CloudTasksQueue
+from firebase_ai_chat.tasks import CloudTasksQueue, enqueue_task
+from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue, reduce
 
 logging.basicConfig(level=logging.INFO)
 firebase_app()  # callables verify ID tokens with the default app: it must exist before the first call
 
 WORKER = "calculator"
+MULTIPLIER = "multiplier"
 MAX_ATTEMPTS = 3
+ENGINE = "openai" if os.environ.get("OPENAI_API_KEY") else "offline"
 
 
 class CalculatorData(BaseModel):
@@ -48,29 +59,147 @@ class CalculatorData(BaseModel):
     sum: int | float = 0
 
 
+class Operand(BaseModel):
+    """A number to apply to the sum."""
+
+    value: float = Field(description="The number")
+
+
+class DividerRequest(BaseModel):
+    """What the user wants from the divider."""
+
+    request: str = Field(description="The user's request, passed on to the divider")
+
+
 CALCULATOR = AssistantConfig(
-    engine="offline",
+    engine=ENGINE,
     assistant_id="calculator",
     dispatcher_id="calculator",
-    instructions="You are a calculator. Keep a running sum for the user.",
+    instructions=(
+        "You are a calculator that keeps a running sum for the user. Use the tools to read and change it. "
+        "For any division, call switchToDivider with the user's request."
+    ),
 )
+DIVIDER = AssistantConfig(
+    engine=ENGINE,
+    assistant_id="divider",
+    dispatcher_id="divider",
+    instructions="You divide the user's running sum. When the user is done dividing, call handBack.",
+)
+
+NUMBER = r"(-?\d+(?:\.\d+)?)"
+
+
+def _value(match: Any) -> dict[str, Any]:
+    return {"value": float(match[1])}
+
+
+PHRASES = [
+    Phrase(r"(?:what is the |get the |get )?sum", "getSum"),
+    Phrase(rf"add {NUMBER}", "add", _value),
+    Phrase(rf"subtract {NUMBER}", "subtract", _value),
+    Phrase(rf"multiply by {NUMBER}", "multiply", _value),
+    Phrase(rf"divide by {NUMBER}", "divide", _value),
+    Phrase(r"(divide.*)", "switchToDivider", lambda m: {"request": m[1]}),
+    Phrase(r"hand back|go back|done dividing", "handBack"),
+]
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+calculator_tools = Toolset(CalculatorData)
+divider_tools = Toolset(CalculatorData)
+
+
+@calculator_tools.tool(description="Get the current sum")
+@divider_tools.tool(description="Get the current sum")
+def getSum(ctx: ToolContext[CalculatorData]) -> ToolValue:  # noqa: N802 - tool names are the model's contract
+    """Read the sum."""
+    return ToolValue(value=ctx.data.sum)
+
+
+@calculator_tools.tool(description="Add a number to the sum")
+def add(ctx: ToolContext[CalculatorData], args: Operand) -> CalculatorData:
+    """Add to the sum."""
+    return CalculatorData(sum=_number(ctx.data.sum + args.value))
+
+
+@calculator_tools.tool(description="Subtract a number from the sum")
+def subtract(ctx: ToolContext[CalculatorData], args: Operand) -> CalculatorData:
+    """Subtract from the sum."""
+    return CalculatorData(sum=_number(ctx.data.sum - args.value))
+
+
+class MultiplyTask(BaseModel):
+    """The payload of the ``multiplier`` task."""
+
+    continuation_id: str = Field(alias="continuationId")
+    sum: float
+    factor: float
+
+
+@calculator_tools.tool(description="Multiply the sum by a number (computed asynchronously)")
+def multiply(ctx: ToolContext[CalculatorData], args: Operand) -> Any:
+    """Hand the product to the ``multiplier`` function and suspend until it resumes the call."""
+    task = MultiplyTask(continuationId=ctx.continuation.id, sum=ctx.data.sum, factor=args.value)
+    task_id = "multiply-" + ctx.continuation.id.replace(".", "_")
+    enqueue_task(MULTIPLIER, task.model_dump(by_alias=True), task_id=task_id, app=firebase_app())
+    return ctx.continuation.suspend()
+
+
+@calculator_tools.tool(description="Hand the chat over to the divider assistant for divisions")
+def switchToDivider(ctx: ToolContext[CalculatorData], args: DividerRequest) -> ToolValue:  # noqa: N802
+    """Hand over to the divider with the user's request."""
+    ctx.hand_over(DIVIDER, messages=[args.request])
+    return ToolValue(value="The divider takes over.")
+
+
+@divider_tools.tool(description="Divide the sum by a number")
+def divide(ctx: ToolContext[CalculatorData], args: Operand) -> CalculatorData | ToolFailure:
+    """Divide the sum; division by zero is an error the model sees."""
+    if args.value == 0:
+        return ToolFailure(message="Division by zero is not allowed.")
+    return CalculatorData(sum=_number(ctx.data.sum / args.value))
+
+
+@divider_tools.tool(description="Hand the chat back to the calculator when the user is done dividing")
+def handBack(ctx: ToolContext[CalculatorData]) -> ToolValue:  # noqa: N802
+    """Return the chat to the calculator."""
+    ctx.hand_back(messages=[f"The divider is done. The sum is {_number(ctx.data.sum)}."])
+    return ToolValue(value="Handed back to the calculator.")
+
+
+def _store() -> FirestoreChatStore:
+    return FirestoreChatStore(firestore_client())
+
+
+def _queue() -> CloudTasksQueue:
+    return CloudTasksQueue(WORKER, app=firebase_app())
 
 
 @functools.cache
 def _chat() -> AssistantChat:
-    return AssistantChat(
-        store=FirestoreChatStore(firestore_client()),
-        queue=CloudTasksQueue(WORKER, app=firebase_app()),
-    )
+    return AssistantChat(store=_store(), queue=_queue())
 
 
 @functools.cache
 def _worker() -> ChatWorker:
+    engines: dict[str, Any] = {"offline": OfflineEngine(PHRASES)}
+    if ENGINE == "openai":
+        engines["openai"] = OpenAIResponsesEngine()
     return ChatWorker(
-        store=FirestoreChatStore(firestore_client()),
-        queue=CloudTasksQueue(WORKER, app=firebase_app()),
-        engines={"offline": OfflineEngine()},
+        store=_store(),
+        queue=_queue(),
+        engines=engines,
+        dispatchers={"calculator": calculator_tools, "divider": divider_tools},
     )
+
+
+@functools.cache
+def _continuations() -> ContinuationScheduler:
+    return ContinuationScheduler(store=_store(), queue=_queue())
 
 
 def _create(uid: str, payload: MessageInput) -> ChatResult:
@@ -108,5 +237,14 @@ def closeCalculate(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:  #
     rate_limits=options.RateLimits(max_concurrent_dispatches=6),
 )
 def calculator(request: tasks_fn.CallableRequest[Any]) -> None:
-    """The worker: runs the calculator assistant for one command."""
+    """The worker: runs the calculator crew for one command."""
     handle_task(_worker(), request, max_attempts=MAX_ATTEMPTS)
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=MAX_ATTEMPTS, min_backoff_seconds=1, max_backoff_seconds=30),
+)
+def multiplier(request: tasks_fn.CallableRequest[Any]) -> None:
+    """Multiply asynchronously, then resume the suspended ``multiply`` call with the product."""
+    task = MultiplyTask.model_validate(request.data)
+    _continuations().resume(task.continuation_id, reduce(CalculatorData(sum=_number(task.sum * task.factor))))

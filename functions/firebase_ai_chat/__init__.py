@@ -6,6 +6,7 @@ adapters (``firestore``, ``tasks``, ``callables``, ``task_handler``,
 """
 
 from .chat import AssistantChat
+from .continuations import ContinuationScheduler
 from .engines.base import Engine, EngineReply, EngineRequest
 from .engines.offline import OfflineEngine
 from .errors import ChatError, ErrorCode
@@ -46,6 +47,7 @@ __all__ = [
     "ChatWrite",
     "CompletionEvent",
     "CompletionHandler",
+    "ContinuationScheduler",
     "Delivery",
     "Engine",
     "EngineReply",

@@ -17,7 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .engines.base import UserInput
 from .errors import ChatError, ErrorCode
+from .handover import hand_back, hand_over
 from .models import (
     AssistantConfig,
     Author,
@@ -28,8 +30,9 @@ from .models import (
     ChatResult,
     ChatState,
 )
+from .run_state import RunState, run_path
 from .status import ChatStatus, check_transition
-from .store import ChatStore, ChatWrite
+from .store import ChatSnapshot, ChatStore, ChatWrite
 from .task_queue import TaskQueue
 
 logger = logging.getLogger(__name__)
@@ -97,6 +100,44 @@ class AssistantChat:
         command_meta: Mapping[str, Any] | None = None,
     ) -> ChatResult:
         """Create a chat owned by ``user_id``; with ``messages`` it starts a run at once."""
+        return self._create(
+            user_id=user_id, assistant=assistant, data=data, messages=messages, meta=meta, command_meta=command_meta
+        )
+
+    def single_run(
+        self,
+        *,
+        user_id: str,
+        assistant: AssistantConfig,
+        data: BaseModel | Mapping[str, Any],
+        messages: Sequence[str],
+        meta: ChatMeta | None = None,
+        command_meta: Mapping[str, Any] | None = None,
+    ) -> ChatResult:
+        """Create a chat that answers ``messages`` once and ends ``complete`` (it takes no more posts)."""
+        if not messages:
+            raise ChatError(ErrorCode.INVALID_ARGUMENT, "A single run needs a message.")
+        return self._create(
+            user_id=user_id,
+            assistant=assistant,
+            data=data,
+            messages=messages,
+            meta=meta,
+            command_meta=command_meta,
+            single_run=True,
+        )
+
+    def _create(
+        self,
+        *,
+        user_id: str,
+        assistant: AssistantConfig,
+        data: BaseModel | Mapping[str, Any],
+        messages: Sequence[str],
+        meta: ChatMeta | None,
+        command_meta: Mapping[str, Any] | None,
+        single_run: bool = False,
+    ) -> ChatResult:
         chat_id = self._store.new_id()
         dispatch_id = self._dispatch_ids()
         status = ChatStatus.PROCESSING if messages else ChatStatus.CREATED
@@ -107,11 +148,12 @@ class AssistantChat:
             config=ChatConfig(**assistant.model_dump()),
             meta=meta,
             latest_dispatch_id=dispatch_id,
+            single_run=single_run,
         )
         written = self._user_messages(user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=meta)
 
-        def change(current: ChatState | None) -> tuple[ChatWrite, ChatState]:
-            if current is not None:
+        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, ChatState]:
+            if snapshot.state is not None:
                 raise ChatError(ErrorCode.FAILED_PRECONDITION, "Chat already exists.")
             return ChatWrite(state=state, messages=written), state
 
@@ -134,8 +176,8 @@ class AssistantChat:
             raise ChatError(ErrorCode.INVALID_ARGUMENT, "No message to post.")
         fresh_dispatch = self._dispatch_ids()
 
-        def change(current: ChatState | None) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
-            chat = _owned(current, user_id)
+        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
+            chat = _owned(snapshot.state, user_id)
             if chat.status.is_final or chat.single_run:
                 raise ChatError(
                     ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it takes no more messages."
@@ -161,6 +203,72 @@ class AssistantChat:
         )
         return _result(chat_id, state)
 
+    def hand_over(
+        self,
+        *,
+        user_id: str,
+        chat_id: str,
+        assistant: AssistantConfig,
+        messages: Sequence[str] = (),
+        command_meta: Mapping[str, Any] | None = None,
+    ) -> ChatResult:
+        """Switch the chat to ``assistant``, stacking the current one; ``messages`` go to the new
+        assistant (they instruct it; they are not shown as the user's). Only while the chat waits
+        for the user (``created`` or ``userInput``): else ``failed-precondition``."""
+        return self._switch(
+            user_id=user_id,
+            chat_id=chat_id,
+            messages=messages,
+            command_meta=command_meta,
+            switch=lambda config: hand_over(config, assistant),
+        )
+
+    def hand_back(
+        self,
+        *,
+        user_id: str,
+        chat_id: str,
+        messages: Sequence[str] = (),
+        command_meta: Mapping[str, Any] | None = None,
+    ) -> ChatResult:
+        """Return the chat to the assistant it was handed over from (``failed-precondition`` if none)."""
+        return self._switch(
+            user_id=user_id, chat_id=chat_id, messages=messages, command_meta=command_meta, switch=hand_back
+        )
+
+    def _switch(
+        self,
+        *,
+        user_id: str,
+        chat_id: str,
+        messages: Sequence[str],
+        command_meta: Mapping[str, Any] | None,
+        switch: Callable[[ChatConfig], ChatConfig],
+    ) -> ChatResult:
+        dispatch_id = self._dispatch_ids()
+
+        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
+            chat = _owned(snapshot.state, user_id)
+            if chat.status not in (ChatStatus.CREATED, ChatStatus.USER_INPUT):
+                raise ChatError(
+                    ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it cannot change assistant now."
+                )
+            config = switch(chat.config)
+            if not messages:
+                return ChatWrite(state=chat.model_copy(update={"config": config})), (chat, None)
+            state = chat.model_copy(
+                update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
+            )
+            run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in messages])
+            command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=command_meta)
+            return ChatWrite(state=state, records={run_path(dispatch_id): run.to_record()}), (state, command)
+
+        state, command = self._store.update(chat_id, change)
+        if command is not None:
+            self._queue.enqueue(command)
+        logger.info("assistant is now %s", state.config.assistant_id, extra={"chatId": chat_id})
+        return _result(chat_id, state)
+
     def close_chat(
         self,
         *,
@@ -174,8 +282,8 @@ class AssistantChat:
         """
         dispatch_id = self._dispatch_ids()
 
-        def change(current: ChatState | None) -> tuple[ChatWrite, tuple[ChatState, bool]]:
-            chat = _owned(current, user_id)
+        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, bool]]:
+            chat = _owned(snapshot.state, user_id)
             if chat.status.is_final:
                 return ChatWrite(), (chat, False)
             check_transition(chat.status, ChatStatus.COMPLETE)

@@ -116,7 +116,15 @@ class ChatCommand(Model):
     chat_id: str = Field(min_length=1, max_length=128)
     dispatch_id: str = Field(min_length=1, max_length=128)
     action: Literal["run", "close"] = "run"
+    continuation_id: str | None = Field(default=None, max_length=300)
+    """Set when a resumed continuation continues the run (names the task apart from the first one)."""
     meta: dict[str, Any] | None = None
+
+    @property
+    def task_id(self) -> str:
+        """A Cloud Tasks task id unique to this command (letters, digits, ``-`` and ``_``)."""
+        suffix = f"-{self.continuation_id.replace('.', '_')}" if self.continuation_id else ""
+        return f"{self.chat_id}-{self.dispatch_id}{suffix}"
 
 
 class ChatResult(Model):

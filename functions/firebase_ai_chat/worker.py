@@ -1,11 +1,21 @@
 """``ChatWorker``: handles one task (a ``ChatCommand``) inside ``on_task_dispatched``.
 
-Delivery is at least once. A command whose dispatch id is no longer the chat's
-``latestDispatchId`` (or whose chat is no longer ``processing``) is stale: it is
-acknowledged and ignored. AI message ids are derived from the dispatch id, so a
-redelivered command rewrites its messages instead of adding new ones, and the
-finishing transaction writes nothing unless the command is still current.
+The run loop is engine-agnostic: ask the engine → if it calls tools, dispatch
+them → feed the results back → until it answers with text only (write the AI
+messages, go to ``userInput`` or ``complete``) or a tool suspends (persist the
+continuation, stay ``processing``).
 
+Durability: every step is persisted in ``runs/{dispatchId}`` before the next
+one starts, in a transaction that checks the command is still current and the
+run is at the expected turn. So a redelivered, retried or concurrent task
+resumes from the last persisted step and its writes are never applied twice:
+AI message ids derive from the dispatch id and a counter, a tool's result and
+its data reduction are written together once. A tool that ran but whose
+result was not persisted (a crash in between) runs again on redelivery: tools
+with outside effects should use ``continuation.id`` as an idempotency key.
+
+Delivery: a command whose dispatch id is not the chat's ``latestDispatchId``
+(or whose chat is not ``processing``) is stale: acknowledged and ignored.
 Errors: a permanent ``ChatError`` fails the chat at once; anything else is
 re-raised so Cloud Tasks retries, until the last attempt, which fails the chat
 with ``error`` set.
@@ -14,20 +24,40 @@ with ``error`` set.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from .engines.base import Engine, EngineRequest, UserInput
+from .continuations import ContinuationRecord, continuation_id, continuation_path
+from .engines.base import Engine, EngineReply, EngineRequest, ToolOutput, UserInput
 from .errors import ChatError, ErrorCode
+from .handover import hand_back, hand_over
 from .models import Author, ChatCommand, ChatMessage, ChatState, ErrorInfo
+from .run_state import EngineContextRecord, PendingCall, RunState, Step, context_path, run_path
 from .status import ChatStatus
-from .store import ChatStore, ChatWrite
+from .store import ChatSnapshot, ChatStore, ChatWrite
 from .task_queue import TaskQueue
+from .tools import (
+    ChatContext,
+    Continuation,
+    DataReduction,
+    HandBack,
+    HandOver,
+    Suspended,
+    ToolFailure,
+    ToolsDispatcher,
+    parse_result,
+    result_output,
+)
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 INTERNAL_ERROR_MESSAGE = "The assistant could not answer. Please try again later."
+MAX_TURNS = 16
+"""Model calls allowed in one run before it fails (a model looping on tools)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +76,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class CompletionEvent:
-    """Passed to the completion handler when a chat becomes ``complete``."""
+    """Passed to the completion handler when a command is done (``userInput`` or ``complete``)."""
 
     chat_document: str
     status: ChatStatus
@@ -62,8 +92,12 @@ def ai_message_id(dispatch_id: str, index: int) -> str:
     return f"{dispatch_id}-ai-{index:03d}"
 
 
-def _is_current(chat: ChatState | None, command: ChatCommand) -> bool:
-    return chat is not None and chat.latest_dispatch_id == command.dispatch_id and chat.status is ChatStatus.PROCESSING
+def _is_current(chat: ChatState | None, dispatch_id: str) -> bool:
+    return chat is not None and chat.latest_dispatch_id == dispatch_id and chat.status is ChatStatus.PROCESSING
+
+
+class _StaleError(Exception):
+    """The command is no longer current, or another delivery moved the run on."""
 
 
 class _Log(logging.LoggerAdapter[logging.Logger]):
@@ -72,8 +106,24 @@ class _Log(logging.LoggerAdapter[logging.Logger]):
         return f"[chat={extra.get('chatId')} dispatch={extra.get('dispatchId')}] {msg}", {**kwargs, "extra": extra}
 
 
+@dataclass(frozen=True)
+class _Finish:
+    state: ChatState
+    follow: ChatCommand | None
+
+
+def _finish(chat: ChatState, chat_id: str) -> _Finish:
+    """The chat after its run ended: complete, the next queued run, or waiting for the user."""
+    if chat.single_run:
+        return _Finish(chat.model_copy(update={"status": ChatStatus.COMPLETE}), None)
+    if chat.next_dispatch_id:
+        state = chat.model_copy(update={"latest_dispatch_id": chat.next_dispatch_id, "next_dispatch_id": None})
+        return _Finish(state, ChatCommand(chat_id=chat_id, dispatch_id=chat.next_dispatch_id))
+    return _Finish(chat.model_copy(update={"status": ChatStatus.USER_INPUT}), None)
+
+
 class ChatWorker:
-    """Runs commands: asks the chat's engine, writes its answers, moves the status on."""
+    """Runs commands: asks the chat's engine, dispatches tools, writes answers, moves the status on."""
 
     def __init__(
         self,
@@ -81,11 +131,13 @@ class ChatWorker:
         store: ChatStore,
         queue: TaskQueue,
         engines: Mapping[str, Engine],
+        dispatchers: Mapping[str, ToolsDispatcher] | None = None,
         on_complete: CompletionHandler | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
         self._engines = dict(engines)
+        self._dispatchers = dict(dispatchers or {})
         self._on_complete = on_complete
 
     def handle(self, command: ChatCommand, *, delivery: Delivery | None = None) -> None:
@@ -98,6 +150,8 @@ class ChatWorker:
                 self._close(command, log)
             else:
                 self._run(command, log)
+        except _StaleError:
+            log.info("stale or duplicate command: nothing to do")
         except ChatError as error:
             if not (error.permanent or delivery.is_last):
                 log.warning("transient failure, will retry: %s", error.message)
@@ -111,70 +165,285 @@ class ChatWorker:
             log.exception("failure on the last attempt, failing the chat")
             self._fail(command, ErrorInfo(code=ErrorCode.INTERNAL.value, message=INTERNAL_ERROR_MESSAGE))
 
+    # -- the run loop ---------------------------------------------------------------------------
+
+    def _run(self, command: ChatCommand, log: _Log) -> None:
+        chat, run = self._start(command)
+        for _ in range(MAX_TURNS + 1):
+            if run.status == "done":
+                return
+            if run.calls:
+                chat, run = self._dispatch_tools(command, chat, run, log)
+                if not all(call.resolved for call in run.calls):
+                    log.info("suspended: waiting for %d continuation(s)", sum(c.suspended for c in run.calls))
+                    return
+                chat, run = self._end_turn(command, run)
+            if run.turn >= MAX_TURNS:
+                raise ChatError(ErrorCode.INTERNAL, "The assistant used too many tool steps.", permanent=True)
+            chat, run = self._model_turn(command, chat, run, log)
+        raise AssertionError("unreachable: the loop ends by MAX_TURNS")
+
+    def _transact(
+        self,
+        command: ChatCommand,
+        turn: int | None,
+        change: Callable[[ChatState, RunState | None, ChatSnapshot], tuple[ChatWrite, T]],
+    ) -> T:
+        """Run ``change`` only while the command is current and its run is at ``turn``."""
+
+        def guarded(snapshot: ChatSnapshot) -> tuple[ChatWrite, T | _StaleError]:
+            chat = snapshot.state
+            if chat is None or not _is_current(chat, command.dispatch_id):
+                return ChatWrite(), _StaleError()
+            found = snapshot.record(run_path(command.dispatch_id))
+            run = RunState.model_validate(found) if found is not None else None
+            if turn is not None and (run is None or run.turn != turn):
+                return ChatWrite(), _StaleError()
+            return change(chat, run, snapshot)
+
+        result = self._store.update(command.chat_id, guarded)
+        if isinstance(result, _StaleError):
+            raise result
+        return result
+
+    def _start(self, command: ChatCommand) -> tuple[ChatState, RunState]:
+        """Load the run, or start it from the user messages of this dispatch."""
+        messages = self._store.messages(command.chat_id, dispatch_id=command.dispatch_id, author=Author.USER)
+
+        def change(
+            chat: ChatState, run: RunState | None, _: ChatSnapshot
+        ) -> tuple[ChatWrite, tuple[ChatState, RunState]]:
+            if run is not None:
+                return ChatWrite(), (chat, run)
+            run = RunState(dispatch_id=command.dispatch_id, input=[UserInput(text=m.text) for m in messages])
+            return ChatWrite(records={run_path(command.dispatch_id): run.to_record()}), (chat, run)
+
+        return self._transact(command, None, change)
+
+    def _dispatcher(self, dispatcher_id: str) -> ToolsDispatcher | None:
+        return self._dispatchers.get(dispatcher_id)
+
+    def _dispatch_tools(
+        self, command: ChatCommand, chat: ChatState, run: RunState, log: _Log
+    ) -> tuple[ChatState, RunState]:
+        """Dispatch every call of the turn that has no result yet, persisting each result as it completes."""
+        for index, call in enumerate(run.calls):
+            if call.result is not None:
+                continue
+            dispatcher = self._dispatcher(chat.config.dispatcher_id)
+            started = time.monotonic()
+            if dispatcher is None:
+                dispatch_result, actions = ToolFailure(message=f"No tools are available ({call.name})."), ()
+            else:
+                dispatched = dispatcher.dispatch(
+                    chat.data,
+                    call.name,
+                    call.arguments,
+                    Continuation(call.continuation_id),
+                    ChatContext(
+                        chat_id=command.chat_id,
+                        user_id=chat.user_id,
+                        dispatch_id=command.dispatch_id,
+                        assistant=chat.config.assistant,
+                    ),
+                )
+                dispatch_result, actions = dispatched.result, dispatched.actions
+            elapsed_ms = round((time.monotonic() - started) * 1000)
+            log.info("tool %s → %s", call.name, dispatch_result.kind)
+            chat, run = self._transact(
+                command,
+                run.turn,
+                lambda current, found, _s, i=index, r=dispatch_result, a=actions, ms=elapsed_ms: self._record_tool(
+                    command, current, found, i, r, a, ms
+                ),
+            )
+        return chat, run
+
+    def _record_tool(
+        self,
+        command: ChatCommand,
+        chat: ChatState,
+        run: RunState | None,
+        index: int,
+        result: Any,
+        actions: tuple[HandOver | HandBack, ...],
+        elapsed_ms: int,
+    ) -> tuple[ChatWrite, tuple[ChatState, RunState]]:
+        assert run is not None
+        call = run.calls[index]
+        if call.result is not None:
+            return ChatWrite(), (chat, run)
+        config = chat.config
+        handover_messages = list(run.handover_messages)
+        try:
+            for action in actions:
+                config = hand_over(config, action.assistant) if isinstance(action, HandOver) else hand_back(config)
+                handover_messages = list(action.messages)
+        except ChatError as error:
+            result, config, handover_messages = ToolFailure(message=error.message), chat.config, run.handover_messages
+        data = result.data if isinstance(result, DataReduction) else chat.data
+        new_chat = chat.model_copy(update={"data": data, "config": config})
+        calls = list(run.calls)
+        calls[index] = call.model_copy(update={"result": result.model_dump(mode="json")})
+        step = Step(
+            kind="tool",
+            assistant_id=chat.config.assistant_id,
+            detail={"name": call.name, "arguments": call.arguments, "result": calls[index].result, "ms": elapsed_ms},
+        )
+        new_run = run.model_copy(
+            update={"calls": calls, "handover_messages": handover_messages, "steps": [*run.steps, step]}
+        )
+        records: dict[str, dict[str, Any] | None] = {run_path(command.dispatch_id): new_run.to_record()}
+        if isinstance(result, Suspended):
+            new_run = new_run.model_copy(update={"status": "suspended"})
+            records[run_path(command.dispatch_id)] = new_run.to_record()
+            record = ContinuationRecord(dispatch_id=command.dispatch_id, call_id=call.call_id, tool=call.name)
+            records[continuation_path(call.continuation_id)] = record.model_dump(mode="json", by_alias=True)
+        changed = new_chat != chat
+        return ChatWrite(state=new_chat if changed else None, records=records), (new_chat, new_run)
+
+    def _end_turn(self, command: ChatCommand, run: RunState) -> tuple[ChatState, RunState]:
+        """All calls answered: their outputs become the next input, or wait in the old assistant's
+        context when a tool handed the chat over (the new assistant gets the hand-over messages)."""
+
+        def change(
+            chat: ChatState, found: RunState | None, snapshot: ChatSnapshot
+        ) -> tuple[ChatWrite, tuple[ChatState, RunState]]:
+            assert found is not None
+            outputs = []
+            for call in found.calls:
+                text, is_error = result_output(parse_result(call.result or {}))
+                outputs.append(ToolOutput(call_id=call.call_id, name=call.name, output=text, is_error=is_error))
+            records: dict[str, dict[str, Any] | None] = {}
+            if found.turn_assistant_id and found.turn_assistant_id != chat.config.assistant_id:
+                path = context_path(found.turn_assistant_id)
+                owed = EngineContextRecord.model_validate(snapshot.record(path) or {})
+                owed = owed.model_copy(update={"pending": [*owed.pending, *outputs]})
+                records[path] = owed.to_record()
+                next_input: list[Any] = [UserInput(text=text) for text in found.handover_messages]
+            else:
+                next_input = [*outputs, *(UserInput(text=text) for text in found.handover_messages)]
+            new_run = found.model_copy(
+                update={"calls": [], "input": next_input, "handover_messages": [], "status": "running"}
+            )
+            records[run_path(command.dispatch_id)] = new_run.to_record()
+            return ChatWrite(records=records), (chat, new_run)
+
+        return self._transact(command, run.turn, change)
+
+    def _model_turn(
+        self, command: ChatCommand, chat: ChatState, run: RunState, log: _Log
+    ) -> tuple[ChatState, RunState]:
+        """One model call and everything it produced, persisted together."""
+        assistant = chat.config.assistant
+        context = EngineContextRecord.model_validate(
+            self._store.record(command.chat_id, context_path(assistant.assistant_id)) or {}
+        )
+        inputs = [*context.pending, *run.input]
+        reply: EngineReply | None = None
+        elapsed_ms = 0
+        if inputs:
+            dispatcher = self._dispatcher(assistant.dispatcher_id)
+            started = time.monotonic()
+            reply = self._engine(assistant.engine).run(
+                EngineRequest(
+                    assistant=assistant,
+                    input=inputs,
+                    tools=dispatcher.specs() if dispatcher else [],
+                    data=chat.data,
+                    context=context.context,
+                )
+            )
+            elapsed_ms = round((time.monotonic() - started) * 1000)
+            log.info("model answered %d text(s), %d tool call(s)", len(reply.texts), len(reply.tool_calls))
+
+        def change(
+            current: ChatState, found: RunState | None, _: ChatSnapshot
+        ) -> tuple[ChatWrite, tuple[ChatState, RunState, _Finish | None]]:
+            assert found is not None
+            texts = reply.texts if reply else []
+            calls = [
+                PendingCall(
+                    call_id=call.call_id,
+                    name=call.name,
+                    arguments=call.arguments,
+                    continuation_id=continuation_id(
+                        chat_id=command.chat_id, dispatch_id=command.dispatch_id, turn=found.turn, index=index
+                    ),
+                )
+                for index, call in enumerate(reply.tool_calls if reply else [])
+            ]
+            ai_meta = current.meta.ai_message_meta if current.meta else None
+            messages = {
+                ai_message_id(command.dispatch_id, found.ai_messages + index): ChatMessage(
+                    user_id=current.user_id,
+                    author=Author.AI,
+                    text=text,
+                    meta=ai_meta,
+                    dispatch_id=command.dispatch_id,
+                    in_batch_sort_index=found.ai_messages + index,
+                )
+                for index, text in enumerate(texts)
+            }
+            steps = list(found.steps)
+            if reply is not None:
+                steps.append(
+                    Step(
+                        kind="model",
+                        assistant_id=assistant.assistant_id,
+                        detail={
+                            "engine": assistant.engine,
+                            "model": reply.model,
+                            "texts": len(texts),
+                            "toolCalls": [call.name for call in calls],
+                            "usage": reply.usage.model_dump(),
+                            "ms": elapsed_ms,
+                        },
+                    )
+                )
+            new_run = found.model_copy(
+                update={
+                    "turn": found.turn + 1,
+                    "input": [],
+                    "calls": calls,
+                    "turn_assistant_id": assistant.assistant_id,
+                    "ai_messages": found.ai_messages + len(texts),
+                    "steps": steps,
+                    "status": "running" if calls else "done",
+                }
+            )
+            records: dict[str, dict[str, Any] | None] = {run_path(command.dispatch_id): new_run.to_record()}
+            if reply is not None:
+                records[context_path(assistant.assistant_id)] = EngineContextRecord(context=reply.context).to_record()
+            finish = None if calls else _finish(current, command.chat_id)
+            state = finish.state if finish else None
+            return ChatWrite(state=state, messages=messages, records=records), (
+                finish.state if finish else current,
+                new_run,
+                finish,
+            )
+
+        chat, run, finish = self._transact(command, run.turn, change)
+        if finish is not None:
+            log.info("run done; chat is %s", finish.state.status.value)
+            if finish.follow is not None:
+                self._queue.enqueue(finish.follow)
+            self._complete(command, finish.state)
+        return chat, run
+
+    # -- other commands and outcomes -----------------------------------------------------------
+
     def _engine(self, name: str) -> Engine:
         engine = self._engines.get(name)
         if engine is None:
             raise ChatError(ErrorCode.FAILED_PRECONDITION, f"No engine named {name!r} is configured.", permanent=True)
         return engine
 
-    def _run(self, command: ChatCommand, log: _Log) -> None:
-        chat = self._store.get(command.chat_id)
-        if chat is None or not _is_current(chat, command):
-            log.info("stale or duplicate command ignored")
-            return
-        inputs = self._store.messages(command.chat_id, dispatch_id=command.dispatch_id, author=Author.USER)
-        reply = self._engine(chat.config.engine).run(
-            EngineRequest(
-                assistant=chat.config.assistant,
-                input=[UserInput(text=message.text) for message in inputs],
-                data=chat.data,
-            )
-        )
-        ai_meta = chat.meta.ai_message_meta if chat.meta else None
-        answers = {
-            ai_message_id(command.dispatch_id, index): ChatMessage(
-                user_id=chat.user_id,
-                author=Author.AI,
-                text=text,
-                meta=ai_meta,
-                dispatch_id=command.dispatch_id,
-                in_batch_sort_index=index,
-            )
-            for index, text in enumerate(reply.texts)
-        }
-
-        def finish(current: ChatState | None) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None] | None]:
-            if current is None or not _is_current(current, command):
-                return ChatWrite(), None
-            if current.single_run:
-                new_state = current.model_copy(update={"status": ChatStatus.COMPLETE})
-                follow = None
-            elif current.next_dispatch_id:
-                new_state = current.model_copy(
-                    update={"latest_dispatch_id": current.next_dispatch_id, "next_dispatch_id": None}
-                )
-                follow = ChatCommand(chat_id=command.chat_id, dispatch_id=current.next_dispatch_id)
-            else:
-                new_state = current.model_copy(update={"status": ChatStatus.USER_INPUT})
-                follow = None
-            return ChatWrite(state=new_state, messages=answers), (new_state, follow)
-
-        outcome = self._store.update(command.chat_id, finish)
-        if outcome is None:
-            log.info("command went stale while running; answers discarded")
-            return
-        new_state, follow = outcome
-        log.info("answered with %d message(s); chat is %s", len(answers), new_state.status.value)
-        if follow is not None:
-            self._queue.enqueue(follow)
-        if new_state.status is ChatStatus.COMPLETE:
-            self._complete(command, new_state)
-
     def _close(self, command: ChatCommand, log: _Log) -> None:
         chat = self._store.get(command.chat_id)
         if chat is None or chat.latest_dispatch_id != command.dispatch_id or chat.status is not ChatStatus.COMPLETE:
-            log.info("stale close ignored")
-            return
+            raise _StaleError()
+        log.info("closed")
         self._complete(command, chat)
 
     def _complete(self, command: ChatCommand, chat: ChatState) -> None:
@@ -186,7 +455,8 @@ class ChatWorker:
             )
 
     def _fail(self, command: ChatCommand, error: ErrorInfo) -> None:
-        def change(current: ChatState | None) -> tuple[ChatWrite, None]:
+        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, None]:
+            current = snapshot.state
             if current is None or current.status.is_final or current.latest_dispatch_id != command.dispatch_id:
                 return ChatWrite(), None
             return ChatWrite(state=current.model_copy(update={"status": ChatStatus.FAILED, "error": error})), None

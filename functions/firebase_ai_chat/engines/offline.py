@@ -1,23 +1,105 @@
 """A deterministic engine that needs no model: demos and tests run with no key.
 
-It answers every user message with an acknowledgement that quotes it and shows
-the chat data, so the same input always gives the same answer.
+It reads each user message as clauses (split on ``,``, ``;``, ``and``,
+``then``) and turns every clause that matches a ``Phrase`` of an available
+tool into a tool call; a message with no such clause is answered
+``You said "<text>".``. Tool outputs are answered ``<tool>: <output>`` (or
+``<tool> failed: <error>``). The same input always gives the same answer.
+``decide`` is the pure function behind it, so a fake model server can speak
+any wire protocol with the same behaviour.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from .base import EngineReply, EngineRequest, UserInput
+from .base import EngineInput, EngineReply, EngineRequest, ToolCall, ToolOutput
+
+_CLAUSES = re.compile(r"\s*(?:[,;]|\band then\b|\bthen\b|\band\b)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A clause (a full-match regular expression, case-insensitive) that calls ``tool``.
+
+    ``arguments`` builds the tool's arguments from the match.
+    """
+
+    pattern: str
+    tool: str
+    arguments: Callable[[re.Match[str]], dict[str, Any]] = field(default=lambda _: {})
+
+    def match(self, clause: str) -> re.Match[str] | None:
+        """The match of the whole clause, if any."""
+        return re.fullmatch(self.pattern, clause, re.IGNORECASE)
+
+
+def _describe(output: ToolOutput) -> str:
+    try:
+        parsed = json.loads(output.output)
+    except ValueError:
+        parsed = output.output
+    if output.is_error:
+        message = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
+        return f"{output.name} failed: {message}"
+    if isinstance(parsed, dict) and "data" in parsed:
+        return f"{output.name}: data is now {json.dumps(parsed['data'], sort_keys=True)}"
+    if isinstance(parsed, dict) and "result" in parsed:
+        return f"{output.name}: {json.dumps(parsed['result'], sort_keys=True)}"
+    return f"{output.name}: {output.output}"
+
+
+def decide(
+    phrases: Sequence[Phrase], inputs: Sequence[EngineInput], tools: Sequence[str], *, call_prefix: str
+) -> tuple[list[str], list[ToolCall]]:
+    """The texts and tool calls answering ``inputs`` when ``tools`` are available."""
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for item in inputs:
+        if isinstance(item, ToolOutput):
+            texts.append(_describe(item))
+            continue
+        matched = False
+        for clause in _CLAUSES.split(item.text.strip().rstrip(".!?")):
+            phrase = next((p for p in phrases if p.tool in tools and p.match(clause)), None)
+            if phrase is None:
+                continue
+            match = phrase.match(clause)
+            assert match is not None
+            calls.append(
+                ToolCall(
+                    call_id=f"{call_prefix}_{len(calls)}",
+                    name=phrase.tool,
+                    arguments=json.dumps(phrase.arguments(match)),
+                )
+            )
+            matched = True
+        if not matched:
+            texts.append(f'You said "{item.text}".')
+    return texts, calls
 
 
 class OfflineEngine:
-    """Answers ``You said "<text>". Data: <json>.`` for each user message."""
+    """The ``Engine`` that answers with ``decide``; its context counts turns (for unique call ids)."""
 
     name = "offline"
 
+    def __init__(self, phrases: Sequence[Phrase] = ()) -> None:
+        self.phrases = list(phrases)
+
     def run(self, request: EngineRequest) -> EngineReply:
-        """One deterministic reply per user message in the input."""
-        data = json.dumps(request.data, sort_keys=True)
-        texts = [f'You said "{item.text}". Data: {data}.' for item in request.input if isinstance(item, UserInput)]
-        return EngineReply(texts=texts or ["(nothing to answer)"], model="offline", context=request.context)
+        """One deterministic turn."""
+        turn = int(request.context.get("turn", 0)) + 1
+        texts, calls = decide(
+            self.phrases,
+            request.input,
+            [tool.name for tool in request.tools],
+            call_prefix=f"call_{request.assistant.assistant_id}_{turn}",
+        )
+        if not texts and not calls:
+            texts = ["(nothing to answer)"]
+        return EngineReply(texts=texts, tool_calls=calls, model="offline", context={"turn": turn})

@@ -20,8 +20,28 @@ CHATS = "chats"
 MESSAGES = "messages"
 
 
+def _child(chat: firestore.DocumentReference, path: str) -> firestore.DocumentReference:
+    """The record at ``path`` (``collection/document``) under the chat."""
+    collection, document = path.split("/", 1)
+    return chat.collection(collection).document(document)
+
+
 def _without_timestamps(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key not in ("createdAt", "updatedAt")}
+
+
+class _TransactionSnapshot:
+    """Reads through the transaction (Firestore wants every read before the first write)."""
+
+    def __init__(self, transaction: firestore.Transaction, reference: firestore.DocumentReference) -> None:
+        self._transaction = transaction
+        self._reference = reference
+        snapshot = reference.get(transaction=transaction)
+        self.state = ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def record(self, path: str) -> dict[str, Any] | None:
+        snapshot = _child(self._reference, path).get(transaction=self._transaction)
+        return snapshot.to_dict() if snapshot.exists else None
 
 
 class FirestoreChatStore:
@@ -42,16 +62,20 @@ class FirestoreChatStore:
         snapshot = self._chat(chat_id).get()
         return ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None
 
+    def record(self, chat_id: str, path: str) -> dict[str, Any] | None:
+        """Read ``chats/{chat_id}/{path}``."""
+        snapshot = _child(self._chat(chat_id), path).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
     def update(self, chat_id: str, change: Change[T]) -> T:
-        """Read the chat, apply ``change`` and write the result in one transaction."""
+        """Read what ``change`` asks for, apply it and write the result in one transaction."""
         reference = self._chat(chat_id)
 
         @firestore.transactional
         def run(transaction: firestore.Transaction) -> T:
-            snapshot = reference.get(transaction=transaction)
-            current = ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None
-            write, result = change(current)
-            self._write(transaction, reference, write, created=current is None)
+            snapshot = _TransactionSnapshot(transaction, reference)
+            write, result = change(snapshot)
+            self._write(transaction, reference, write, created=snapshot.state is None)
             return result
 
         return run(self._client.transaction())
@@ -73,6 +97,11 @@ class FirestoreChatStore:
             document = _without_timestamps(message.to_document())
             document["createdAt"] = firestore.SERVER_TIMESTAMP
             transaction.set(reference.collection(MESSAGES).document(message_id), document)
+        for path, record in write.records.items():
+            if record is None:
+                transaction.delete(_child(reference, path))
+            else:
+                transaction.set(_child(reference, path), record)
 
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """Messages of one dispatch and author, oldest first."""

@@ -1,5 +1,5 @@
 """Cloud Tasks adapter."""
 
-from .queue import CloudTasksQueue
+from .queue import CloudTasksQueue, enqueue_task
 
-__all__ = ["CloudTasksQueue"]
+__all__ = ["CloudTasksQueue", "enqueue_task"]

@@ -13,11 +13,29 @@ value given to ``enqueue`` as the raw body, while ``on_task_dispatched`` handler
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import firebase_admin
 from firebase_admin import exceptions, functions
 
 from ..models import ChatCommand
+
+
+def enqueue_task(
+    function_name: str, payload: dict[str, Any], *, task_id: str, app: firebase_admin.App | None = None
+) -> None:
+    """Enqueue ``payload`` for the task-queue function ``function_name`` as task ``task_id``.
+
+    A task of that id already queued (a redelivered caller) is left as is.
+    """
+    queue = functions.task_queue(function_name, app=app)
+    try:
+        queue.enqueue({"data": payload}, functions.TaskOptions(task_id=task_id))
+    except (exceptions.AlreadyExistsError, exceptions.ConflictError):
+        pass
+    except ValueError as error:
+        if not (os.environ.get("CLOUD_TASKS_EMULATOR_HOST") and "resource name" in str(error)):
+            raise
 
 
 class CloudTasksQueue:
@@ -28,13 +46,5 @@ class CloudTasksQueue:
         self._app = app
 
     def enqueue(self, command: ChatCommand) -> None:
-        """Enqueue ``command``; a task of the same dispatch already queued is left as is."""
-        queue = functions.task_queue(self._function_name, app=self._app)
-        task_id = f"{command.chat_id}-{command.dispatch_id}"
-        try:
-            queue.enqueue({"data": command.to_document()}, functions.TaskOptions(task_id=task_id))
-        except (exceptions.AlreadyExistsError, exceptions.ConflictError):
-            pass
-        except ValueError as error:
-            if not (os.environ.get("CLOUD_TASKS_EMULATOR_HOST") and "resource name" in str(error)):
-                raise
+        """Enqueue ``command``; a task of the same command already queued is left as is."""
+        enqueue_task(self._function_name, command.to_document(), task_id=command.task_id, app=self._app)

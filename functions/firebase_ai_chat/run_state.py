@@ -1,0 +1,85 @@
+"""The persisted state of one run (``chats/{id}/runs/{dispatchId}``) and of each engine context.
+
+The worker writes every step here before acting on it, so a redelivered or
+retried task resumes from the last persisted step, and a suspended tool call
+is resumed by any process. Clients cannot read these records (rules).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from .engines.base import ToolOutput, UserInput
+
+EngineInputRecord = Annotated[UserInput | ToolOutput, Field(discriminator="kind")]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    def to_record(self) -> dict[str, Any]:
+        """The Firestore representation."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class PendingCall(_Record):
+    """A tool call of the current turn and, once known, its result (a ``ToolResult`` document)."""
+
+    call_id: str
+    name: str
+    arguments: str
+    continuation_id: str
+    result: dict[str, Any] | None = None
+
+    @property
+    def suspended(self) -> bool:
+        """The tool suspended and its continuation has not been resumed yet."""
+        return self.result is not None and self.result.get("kind") == "suspend"
+
+    @property
+    def resolved(self) -> bool:
+        """The call has a final result."""
+        return self.result is not None and not self.suspended
+
+
+class Step(_Record):
+    """One entry of the run history: a model call or a tool call."""
+
+    kind: Literal["model", "tool"]
+    assistant_id: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunState(_Record):
+    """Where a run is. ``turn`` counts model calls and versions every write."""
+
+    dispatch_id: str
+    status: Literal["running", "suspended", "done"] = "running"
+    turn: int = 0
+    input: list[EngineInputRecord] = Field(default_factory=list)
+    calls: list[PendingCall] = Field(default_factory=list)
+    turn_assistant_id: str | None = None
+    handover_messages: list[str] = Field(default_factory=list)
+    ai_messages: int = 0
+    steps: list[Step] = Field(default_factory=list)
+
+
+class EngineContextRecord(_Record):
+    """``chats/{id}/contexts/{assistantId}``: an assistant's engine context and the tool
+    outputs it still owes its model (calls answered while another assistant had the chat)."""
+
+    context: dict[str, Any] = Field(default_factory=dict)
+    pending: list[ToolOutput] = Field(default_factory=list)
+
+
+def run_path(dispatch_id: str) -> str:
+    """Where the run of ``dispatch_id`` is stored, relative to the chat."""
+    return f"runs/{dispatch_id}"
+
+
+def context_path(assistant_id: str) -> str:
+    """Where an assistant's engine context is stored, relative to the chat."""
+    return f"contexts/{assistant_id}"

@@ -1,0 +1,281 @@
+"""Tools: typed definitions, the dispatcher contract and tool results.
+
+A dispatcher is called as ``dispatch(data, name, args, continuation, chat)``
+and answers with one of:
+
+- ``ToolValue(value)``: a JSON result sent to the model;
+- ``DataReduction(data)``: the chat's new ``data``, persisted and sent to the model;
+- ``ToolFailure(message)``: a tool error sent to the model (the chat goes on);
+- ``Continuation.suspend()``: the call finishes later (see ``continuations.py``).
+
+``Toolset`` builds a dispatcher from plain functions whose argument schema is
+a pydantic model (taken from the type hint of the second parameter).
+Arguments the model gets wrong become a ``ToolFailure`` it can read, never a
+crash, and so does any exception a tool raises.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, Protocol, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .engines.base import ToolSpec
+from .models import AssistantConfig
+
+logger = logging.getLogger(__name__)
+
+DataT = TypeVar("DataT", bound=BaseModel)
+
+
+class ToolValue(BaseModel):
+    """A JSON result for the model."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["value"] = "value"
+    value: Any = None
+
+
+class DataReduction(BaseModel):
+    """The chat's new ``data``: persisted with the result and sent to the model."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["data"] = "data"
+    data: dict[str, Any]
+
+
+class ToolFailure(BaseModel):
+    """A tool error: sent to the model as the call's output, flagged as an error."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["error"] = "error"
+    message: str
+
+
+class Suspended(BaseModel):
+    """The call will be completed later through the continuation scheduler."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["suspend"] = "suspend"
+
+
+ToolResult = ToolValue | DataReduction | ToolFailure | Suspended
+"""What a dispatcher answers."""
+
+CompletedResult = ToolValue | DataReduction | ToolFailure
+"""What a continuation is resumed with."""
+
+
+def parse_result(document: Mapping[str, Any]) -> ToolResult:
+    """Rebuild a persisted ``ToolResult`` from its ``kind``."""
+    kinds: dict[str, type[BaseModel]] = {
+        "value": ToolValue,
+        "data": DataReduction,
+        "error": ToolFailure,
+        "suspend": Suspended,
+    }
+    model = kinds.get(str(document.get("kind")))
+    if model is None:
+        raise ValueError(f"unknown tool result kind {document.get('kind')!r}")
+    return model.model_validate(document)  # type: ignore[return-value]
+
+
+def reduce(data: BaseModel | Mapping[str, Any]) -> DataReduction:
+    """``DataReduction`` of a data model or mapping."""
+    return DataReduction(data=data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data))
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """A request, made by a tool, to switch the chat to ``assistant`` (with messages for it)."""
+
+    assistant: AssistantConfig
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HandBack:
+    """A request, made by a tool, to return the chat to the previous assistant."""
+
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """What a tool may know about the chat it runs in."""
+
+    chat_id: str
+    user_id: str
+    dispatch_id: str
+    assistant: AssistantConfig
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """The continuation of one tool call.
+
+    ``id`` is stable for the call (give it to whatever finishes the work later);
+    ``suspend()`` is what a tool returns to finish later.
+    """
+
+    id: str
+
+    @staticmethod
+    def suspend() -> Suspended:
+        """The result that suspends the tool call."""
+        return Suspended()
+
+
+@dataclass
+class ToolContext(Generic[DataT]):
+    """Passed to a tool function: the chat data, the chat, the continuation and hand-over actions."""
+
+    data: DataT
+    chat: ChatContext
+    continuation: Continuation
+    actions: list[HandOver | HandBack] = field(default_factory=list)
+
+    def hand_over(self, assistant: AssistantConfig, *, messages: Sequence[str] = ()) -> None:
+        """After this turn's tools, switch the chat to ``assistant`` (the current one is stacked)."""
+        self.actions.append(HandOver(assistant=assistant, messages=tuple(messages)))
+
+    def hand_back(self, *, messages: Sequence[str] = ()) -> None:
+        """After this turn's tools, return the chat to the assistant it was handed over from."""
+        self.actions.append(HandBack(messages=tuple(messages)))
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A dispatcher's answer: the result plus the hand-over actions the tool asked for."""
+
+    result: ToolResult
+    actions: tuple[HandOver | HandBack, ...] = ()
+
+
+class ToolsDispatcher(Protocol):
+    """Runs the tools of one assistant (chosen by ``config.dispatcherId``)."""
+
+    def specs(self) -> list[ToolSpec]:
+        """The tools the model may call."""
+        ...
+
+    def dispatch(
+        self,
+        data: Mapping[str, Any],
+        name: str,
+        args: str,
+        continuation: Continuation,
+        chat: ChatContext,
+    ) -> Dispatch:
+        """Run tool ``name`` with the model's raw JSON ``args``."""
+        ...
+
+
+class NoArgs(BaseModel):
+    """The argument model of a tool that takes none."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+ToolFunction = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class _Tool:
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    function: ToolFunction
+    takes_args: bool
+
+
+def _as_result(returned: Any, data_model: type[BaseModel]) -> ToolResult:
+    if isinstance(returned, ToolValue | DataReduction | ToolFailure | Suspended):
+        return returned
+    if isinstance(returned, data_model):
+        return reduce(returned)
+    if isinstance(returned, BaseModel):
+        return ToolValue(value=returned.model_dump(mode="json"))
+    return ToolValue(value=returned)
+
+
+class Toolset(Generic[DataT]):
+    """A ``ToolsDispatcher`` made of typed tool functions.
+
+    ``@toolset.tool(description=...)`` registers ``def f(ctx: ToolContext[D], args: Args) -> ...``
+    (or ``def f(ctx)`` for a tool without arguments). A tool returns a ``ToolResult``, a
+    ``data_model`` instance (a reduction), or any JSON value.
+    """
+
+    def __init__(self, data_model: type[DataT]) -> None:
+        self.data_model = data_model
+        self._tools: dict[str, _Tool] = {}
+
+    def tool(self, *, description: str, name: str | None = None) -> Callable[[ToolFunction], ToolFunction]:
+        """Register a tool function under ``name`` (default: the function's name)."""
+
+        def register(function: ToolFunction) -> ToolFunction:
+            parameters = list(inspect.signature(function).parameters)
+            hints = get_type_hints(function)
+            args_model: type[BaseModel] = NoArgs
+            if len(parameters) > 1:
+                hinted = hints.get(parameters[1])
+                if not (isinstance(hinted, type) and issubclass(hinted, BaseModel)):
+                    raise TypeError(f"tool {function.__name__}: annotate its arguments with a pydantic model")
+                args_model = hinted
+            tool_name = name or function.__name__
+            self._tools[tool_name] = _Tool(tool_name, description, args_model, function, len(parameters) > 1)
+            return function
+
+        return register
+
+    def specs(self) -> list[ToolSpec]:
+        """JSON schemas of every tool, from their argument models."""
+        specs = []
+        for tool in self._tools.values():
+            schema = tool.args_model.model_json_schema()
+            schema.pop("title", None)
+            schema.setdefault("properties", {})
+            specs.append(ToolSpec(name=tool.name, description=tool.description, parameters=schema))
+        return specs
+
+    def dispatch(
+        self,
+        data: Mapping[str, Any],
+        name: str,
+        args: str,
+        continuation: Continuation,
+        chat: ChatContext,
+    ) -> Dispatch:
+        """Validate the arguments, run the tool, and normalize what it returns."""
+        tool = self._tools.get(name)
+        if tool is None:
+            return Dispatch(ToolFailure(message=f"Unknown tool {name!r}. Available: {', '.join(self._tools)}."))
+        try:
+            parsed = tool.args_model.model_validate_json(args or "{}")
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in error.errors())
+            return Dispatch(ToolFailure(message=f"Invalid arguments for {name}: {problems}"))
+        context = ToolContext(data=self.data_model.model_validate(dict(data)), chat=chat, continuation=continuation)
+        try:
+            returned = tool.function(context, parsed) if tool.takes_args else tool.function(context)
+        except Exception as error:
+            logger.exception("tool %s raised", name)
+            return Dispatch(ToolFailure(message=f"{name} failed: {error}"))
+        return Dispatch(_as_result(returned, self.data_model), tuple(context.actions))
+
+
+def result_output(result: ToolResult) -> tuple[str, bool]:
+    """The text sent to the model for a completed result, and whether it is an error."""
+    if isinstance(result, ToolFailure):
+        return json.dumps({"error": result.message}), True
+    if isinstance(result, DataReduction):
+        return json.dumps({"data": result.data}, sort_keys=True), False
+    if isinstance(result, ToolValue):
+        return json.dumps({"result": result.value}, sort_keys=True), False
+    raise ValueError("a suspended call has no output yet")
