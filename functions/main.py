@@ -29,8 +29,10 @@ from firebase_ai_chat import (
     AssistantChat,
     AssistantConfig,
     ChatDocumentInput,
+    ChatMeta,
     ChatResult,
     ChatWorker,
+    CompletionEvent,
     ContinuationScheduler,
     MessageInput,
     PostMessageInput,
@@ -97,6 +99,7 @@ def _value(match: Any) -> dict[str, Any]:
 PHRASES = [
     Phrase(r"(?:what is the |get the |get )?sum", "getSum"),
     Phrase(rf"add {NUMBER}", "add", _value),
+    Phrase(r"add (\D+)", "add", lambda m: {"value": m[1]}),  # models get arguments wrong too
     Phrase(rf"subtract {NUMBER}", "subtract", _value),
     Phrase(rf"multiply by {NUMBER}", "multiply", _value),
     Phrase(rf"divide by {NUMBER}", "divide", _value),
@@ -171,6 +174,18 @@ def handBack(ctx: ToolContext[CalculatorData]) -> ToolValue:  # noqa: N802
     return ToolValue(value="Handed back to the calculator.")
 
 
+META = ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"})
+"""Merged into every message: clients show who said what."""
+
+
+def on_complete(event: CompletionEvent) -> None:
+    """The completion handler: records each finished command with its meta (an audit trail)."""
+    logging.getLogger("calculator").info("completed %s: %s %s", event.chat_document, event.status.value, event.meta)
+    firestore_client().document(f"{event.chat_document}/completions/{event.dispatch_id}").set(
+        {"status": event.status.value, "data": event.data, "meta": event.meta}
+    )
+
+
 def _store() -> FirestoreChatStore:
     return FirestoreChatStore(firestore_client())
 
@@ -194,6 +209,7 @@ def _worker() -> ChatWorker:
         queue=_queue(),
         engines=engines,
         dispatchers={"calculator": calculator_tools, "divider": divider_tools},
+        on_complete=on_complete,
     )
 
 
@@ -203,15 +219,24 @@ def _continuations() -> ContinuationScheduler:
 
 
 def _create(uid: str, payload: MessageInput) -> ChatResult:
-    return _chat().create(user_id=uid, assistant=CALCULATOR, data=CalculatorData(), messages=[payload.message])
+    return _chat().create(
+        user_id=uid,
+        assistant=CALCULATOR,
+        data=CalculatorData(),
+        messages=[payload.message],
+        meta=META,
+        command_meta={"command": "calculate"},
+    )
 
 
 def _post(uid: str, payload: PostMessageInput) -> ChatResult:
-    return _chat().post_message(user_id=uid, chat_id=payload.chat_id, messages=[payload.message])
+    return _chat().post_message(
+        user_id=uid, chat_id=payload.chat_id, messages=[payload.message], command_meta={"command": "post"}
+    )
 
 
 def _close(uid: str, payload: ChatDocumentInput) -> ChatResult:
-    return _chat().close_chat(user_id=uid, chat_id=payload.chat_id)
+    return _chat().close_chat(user_id=uid, chat_id=payload.chat_id, command_meta={"command": "close"})
 
 
 @https_fn.on_call()

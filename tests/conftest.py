@@ -7,8 +7,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from fake_openai import FakeOpenAI, serve
 from google.cloud import firestore
 
 from firebase_ai_chat.firebase_app import firestore_client
@@ -31,6 +33,34 @@ def client() -> EmulatorClient:
             f"The emulators are not running ({', '.join(missing)} unset): run ./emulator/exec -- python -m pytest"
         )
     return EmulatorClient()
+
+
+@pytest.fixture(scope="session")
+def engine_mode() -> str:
+    """``openai`` when the functions were started with ``OPENAI_API_KEY`` (the fake server's pass), else ``offline``."""
+    return "openai" if os.environ.get("OPENAI_API_KEY") else "offline"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fake_openai(engine_mode: str) -> Iterator[FakeOpenAI | None]:
+    """In the ``openai`` pass, the local fake OpenAI server at ``OPENAI_BASE_URL`` (loopback only)."""
+    if engine_mode != "openai":
+        yield None
+        return
+    url = urlsplit(os.environ.get("OPENAI_BASE_URL", ""))
+    if url.hostname != "127.0.0.1" or url.port is None:
+        pytest.fail(
+            f"OPENAI_BASE_URL must point at the local fake server (http://127.0.0.1:PORT/v1), not {url.geturl()!r}"
+        )
+    from main import PHRASES
+
+    fake = FakeOpenAI(phrases=PHRASES)
+    try:
+        server = serve(fake, url.port)
+    except OSError as error:
+        pytest.fail(f"cannot start the fake OpenAI server on port {url.port}: {error}")
+    yield fake
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +137,24 @@ class ChatWatcher:
             timeout=timeout,
             what=f"{count} messages (have {len(self.messages)})",
         )
+
+    def wait_answered(self, text: str, *, timeout: float = 60) -> dict[str, Any]:
+        """Wait until the run that answers the user message ``text`` is over; return the chat document."""
+
+        def answered() -> dict[str, Any] | None:
+            with self._lock:
+                dispatches = [m["dispatchId"] for m in self.messages if m["author"] == "user" and m["text"] == text]
+                state = dict(self.state)
+            if not dispatches or state.get("latestDispatchId") != dispatches[-1]:
+                return None
+            return state if state.get("status") in ("userInput", "complete", "failed") else None
+
+        return wait_until(answered, timeout=timeout, what=f"the answer to {text!r} (statuses {self.statuses})")
+
+    def ai_texts(self) -> list[str]:
+        """The AI messages' texts so far, in order."""
+        with self._lock:
+            return [m["text"] for m in self.messages if m["author"] == "ai"]
 
     def close(self) -> None:
         """Stop listening."""

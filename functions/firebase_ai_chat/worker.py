@@ -79,6 +79,7 @@ class CompletionEvent:
     """Passed to the completion handler when a command is done (``userInput`` or ``complete``)."""
 
     chat_document: str
+    dispatch_id: str
     status: ChatStatus
     data: dict[str, Any]
     meta: dict[str, Any] | None
@@ -450,7 +451,11 @@ class ChatWorker:
         if self._on_complete is not None:
             self._on_complete(
                 CompletionEvent(
-                    chat_document=f"chats/{command.chat_id}", status=chat.status, data=chat.data, meta=command.meta
+                    chat_document=f"chats/{command.chat_id}",
+                    dispatch_id=command.dispatch_id,
+                    status=chat.status,
+                    data=chat.data,
+                    meta=command.meta,
                 )
             )
 
