@@ -20,9 +20,11 @@ and leaves Python `functions-framework` workers behind after SIGINT.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -44,6 +46,7 @@ REGION = "us-central1"
 DEFAULT_PROJECT = "demo-ai-chat"
 DEFAULT_PORTS = {"hub": 4400, "firestore": 8080, "auth": 9099, "functions": 5001, "tasks": 9499}
 READY_MARKER = b"All emulators ready"
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*")
 TIMEOUT = float(os.environ.get("EMULATOR_TIMEOUT") or 120)
 VERBOSE = (os.environ.get("EMULATOR_VERBOSE") or "0").lower() not in ("", "0", "false", "no")
 STOP_GRACE = 10.0  # seconds firebase-tools gets to shut down after SIGINT
@@ -75,7 +78,7 @@ class StackError(Exception):
     pass
 
 
-class Interrupted(Exception):
+class StopRequestedError(Exception):
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
@@ -241,6 +244,7 @@ class Stack:
         env["PATH"] = f"{java_home / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
         env["FIRESTORE_EMULATOR_BINARY_PATH"] = str(WRAPPER_JAR)
         env.setdefault("NO_UPDATE_NOTIFIER", "1")  # no npm registry look-up at start
+        env.setdefault("NO_COLOR", "1")  # plain text in .emulator/firebase.log
         return env
 
     def start(self) -> None:
@@ -254,7 +258,7 @@ class Stack:
         self.check_ports()
         env = self.firebase_env()
         STATE_DIR.mkdir(exist_ok=True)
-        self.log = open(LOG_PATH, "wb")
+        self.log = open(LOG_PATH, "wb")  # noqa: SIM115 (closed in stop())
         libc_prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of the stack get re-parented to us, not PID 1
 
         def child_setup() -> None:  # if we die without cleaning up, firebase-tools gets a Ctrl-C
@@ -336,7 +340,15 @@ class Stack:
             text = LOG_PATH.read_text(errors="replace")
         except OSError:
             return []
-        return [line.strip() for line in text.splitlines() if "Failed to load function definition" in line]
+        found, last_exception = [], None
+        for line in text.splitlines():
+            if EXCEPTION_LINE.match(line):
+                last_exception = line.strip()
+            if "Failed to load function definition" in line:
+                found.append(line.strip())
+                if last_exception:
+                    found.append(f"  Python said: {last_exception} (traceback in {LOG_PATH})")
+        return found
 
     # stop ----------------------------------------------------------------------------------------
 
@@ -359,10 +371,8 @@ class Stack:
         assert self.proc
         for pid in pids:
             if pid != self.proc.pid and pid not in self.exclude:
-                try:
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
 
     def reap_adopted(self) -> None:
         me = os.getpid()
@@ -377,10 +387,8 @@ class Stack:
         table = process_table()
         snapshot = {(pid, table[pid].start) for pid in self._stack_pids(table)}
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(fb, signal.SIGINT)
-            except ProcessLookupError:
-                pass
             deadline = time.monotonic() + STOP_GRACE
             while self.proc.poll() is None and time.monotonic() < deadline and not self.hurry:
                 time.sleep(0.1)
@@ -399,10 +407,8 @@ class Stack:
                 break
             for pid in victims:
                 killed.append(f"{signal.Signals(sig).name} pid {pid}: {cmdline(pid)}")
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
             deadline = time.monotonic() + KILL_GRACE
             while time.monotonic() < deadline:
                 self._reap(victims)
@@ -476,8 +482,10 @@ def fail_start(stack: Stack, e: Exception) -> int:
 
 
 def report_stop(killed: list[str]) -> None:
+    # firebase-tools always leaves functions-framework workers behind; only SIGKILLs are worth a mention
     for line in killed:
-        err(f"stopped leftover: {line}")
+        if VERBOSE or not line.startswith("SIGTERM"):
+            err(f"stopped leftover: {line}")
 
 
 def run_start() -> int:
@@ -487,7 +495,7 @@ def run_start() -> int:
         if stack.stopping:
             stack.hurry = True  # another Ctrl-C while stopping: skip the graceful wait
             return
-        raise Interrupted(signum)
+        raise StopRequestedError(signum)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
@@ -509,7 +517,7 @@ def run_start() -> int:
             f"last lines of {LOG_PATH}:\n{log_tail()}"
         )
         code = 1
-    except Interrupted:
+    except StopRequestedError:
         code = 0
     finally:
         stack.stopping = True
@@ -535,7 +543,7 @@ def run_exec(argv: list[str]) -> int:
             stack.hurry = True
             return
         if cmd is None or cmd.poll() is not None:
-            raise Interrupted(signum)
+            raise StopRequestedError(signum)
         if state["signals"] > 1:
             cmd.kill()
         elif not (signum == signal.SIGINT and tty_foreground()):
@@ -568,7 +576,7 @@ def run_exec(argv: list[str]) -> int:
                 f"WARNING: the emulators exited while the command ran (code {stack.proc.returncode}); "
                 f"last lines of {LOG_PATH}:\n{log_tail()}"
             )
-    except Interrupted as e:
+    except StopRequestedError as e:
         code = 128 + e.signum
     finally:
         stack.stopping = True

@@ -11,8 +11,10 @@ Chat data starts as ``{"sum": 0}``. The calculator assistant has ``getSum``,
 ``add``, ``subtract``, ``multiply`` (suspends) and ``switchToDivider`` (hands
 over); the divider has ``getSum``, ``divide`` and ``handBack``.
 
-Engine: the OpenAI Responses API when ``OPENAI_API_KEY`` is set, else the
-offline engine, which understands the phrases in ``PHRASES``.
+Engine: the OpenAI Responses API when ``OPENAI_API_KEY`` is set (Chat
+Completions with ``OPENAI_API_MODE=chat``, for any OpenAI-compatible server at
+``OPENAI_BASE_URL``), else the offline engine, which understands the phrases
+in ``PHRASES``. Both OpenAI engines stream unless ``OPENAI_STREAM=0``.
 """
 
 from __future__ import annotations
@@ -34,16 +36,19 @@ from firebase_ai_chat import (
     ChatWorker,
     CompletionEvent,
     ContinuationScheduler,
+    Engine,
     MessageInput,
     PostMessageInput,
 )
 from firebase_ai_chat.callables import handle_call
 from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
+from firebase_ai_chat.engines.openai_chat import OpenAIChatEngine
 from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.task_handler import handle_task
 from firebase_ai_chat.tasks import CloudTasksQueue, enqueue_task
+from firebase_ai_chat.testing.faults import CrashOnMarker
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue, reduce
 
 logging.basicConfig(level=logging.INFO)
@@ -52,7 +57,16 @@ firebase_app()  # callables verify ID tokens with the default app: it must exist
 WORKER = "calculator"
 MULTIPLIER = "multiplier"
 MAX_ATTEMPTS = 3
-ENGINE = "openai" if os.environ.get("OPENAI_API_KEY") else "offline"
+
+
+def _engine_name() -> str:
+    if not os.environ.get("OPENAI_API_KEY"):
+        return "offline"
+    return "openai-chat" if os.environ.get("OPENAI_API_MODE") == "chat" else "openai"
+
+
+ENGINE = _engine_name()
+STREAM = os.environ.get("OPENAI_STREAM", "1") != "0"
 
 
 class CalculatorData(BaseModel):
@@ -201,16 +215,27 @@ def _chat() -> AssistantChat:
 
 @functools.cache
 def _worker() -> ChatWorker:
-    engines: dict[str, Any] = {"offline": OfflineEngine(PHRASES)}
-    if ENGINE == "openai":
-        engines["openai"] = OpenAIResponsesEngine()
+    engines: dict[str, Engine] = {
+        "offline": OfflineEngine(PHRASES),
+        "openai": OpenAIResponsesEngine(stream=STREAM),
+        "openai-chat": OpenAIChatEngine(stream=STREAM),
+    }
     return ChatWorker(
         store=_store(),
         queue=_queue(),
         engines=engines,
         dispatchers={"calculator": calculator_tools, "divider": divider_tools},
         on_complete=on_complete,
+        fault_hook=_fault_hook(),
     )
+
+
+def _fault_hook() -> CrashOnMarker | None:
+    """Crash injection for the reliability suite: only in the emulator, only when asked for."""
+    directory = os.environ.get("CHAT_FAULTS_DIR")
+    if os.environ.get("FUNCTIONS_EMULATOR") == "true" and directory:
+        return CrashOnMarker(directory)
+    return None
 
 
 @functools.cache

@@ -187,3 +187,24 @@ def test_single_run_ends_complete(db: firestore.Client, user: User, watch: Watch
     with pytest.raises(ChatError) as closed:
         chat.post_message(user_id=user.uid, chat_id=started.chat_document.removeprefix("chats/"), messages=["more"])
     assert closed.value.code is ErrorCode.FAILED_PRECONDITION
+
+
+def test_each_run_leaves_a_history_record(
+    client: EmulatorClient, db: firestore.Client, user: User, watch: Watch, engine_mode: str
+) -> None:
+    talk = Conversation(client, user, watch, "add 5 and multiply by 3")
+    run = db.document(f"{talk.chat}/runs/{talk.state['latestDispatchId']}").get().to_dict()
+    assert run["outcome"] == "userInput"
+    assert run["status"] == "done"
+    assert run["engine"] == talk.state["config"]["engine"]
+    assert run["model"] == ("offline" if engine_mode == "offline" else "fake-model")
+    steps = [(s["kind"], s["detail"].get("name")) for s in run["steps"]]
+    assert steps == [("model", None), ("tool", "add"), ("tool", "multiply"), ("model", None)]
+    add = run["steps"][1]["detail"]
+    assert add["arguments"] == '{"value": 5.0}'
+    assert add["result"] == {"kind": "data", "data": {"sum": 5}}
+    assert all(s["detail"]["ms"] >= 0 for s in run["steps"])
+    if engine_mode != "offline":
+        assert run["inputTokens"] > 0
+        assert run["outputTokens"] > 0
+    assert client.rest_get(f"{talk.chat}/runs/{talk.state['latestDispatchId']}", user=user).status_code == 403

@@ -49,6 +49,8 @@ class AssistantConfig(Model):
     dispatcher_id: str
     model: str | None = None
     instructions: str = ""
+    context_tokens: int | None = Field(default=None, gt=0)
+    """Token budget of the history a stateless engine (Chat Completions) sends per turn."""
 
 
 class ChatConfig(AssistantConfig):
@@ -103,6 +105,8 @@ class ChatMessage(Model):
     meta: dict[str, Any] | None = None
     dispatch_id: str
     in_batch_sort_index: int = 0
+    streaming: bool = False
+    """True while an AI message is still being streamed (its text grows until it turns False)."""
     created_at: datetime | None = None
 
 

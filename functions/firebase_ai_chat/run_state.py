@@ -54,10 +54,22 @@ class Step(_Record):
 
 
 class RunState(_Record):
-    """Where a run is. ``turn`` counts model calls and versions every write."""
+    """Where a run is, and its history. ``turn`` counts model calls and versions every write.
+
+    As a record it serves audits, cost accounting and debugging: ``engine`` and
+    ``model`` of the last model call, token totals, every step (model calls and
+    tool calls with arguments, results and timings) and the ``outcome``
+    (``userInput``, ``complete`` or ``failed`` with ``error``).
+    """
 
     dispatch_id: str
     status: Literal["running", "suspended", "done"] = "running"
+    engine: str | None = None
+    model: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    outcome: str | None = None
+    error: str | None = None
     turn: int = 0
     input: list[EngineInputRecord] = Field(default_factory=list)
     calls: list[PendingCall] = Field(default_factory=list)

@@ -69,6 +69,10 @@ class ChatStore(Protocol):
         """Run ``change`` in a transaction on the chat and commit what it returns."""
         ...
 
+    def stream_message(self, chat_id: str, message_id: str, message: ChatMessage) -> bool:
+        """Write a partial (streaming) message unless a final one with that id exists; ``False`` if it does."""
+        ...
+
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """The messages one command wrote, in order (``createdAt``, then ``inBatchSortIndex``)."""
         ...

@@ -37,6 +37,7 @@ from .models import Author, ChatCommand, ChatMessage, ChatState, ErrorInfo
 from .run_state import EngineContextRecord, PendingCall, RunState, Step, context_path, run_path
 from .status import ChatStatus
 from .store import ChatSnapshot, ChatStore, ChatWrite
+from .streaming import StreamWriter
 from .task_queue import TaskQueue
 from .tools import (
     ChatContext,
@@ -46,6 +47,7 @@ from .tools import (
     HandOver,
     Suspended,
     ToolFailure,
+    ToolResult,
     ToolsDispatcher,
     parse_result,
     result_output,
@@ -86,6 +88,10 @@ class CompletionEvent:
 
 
 CompletionHandler = Callable[[CompletionEvent], None]
+
+FaultHook = Callable[[str, ChatState], None]
+"""Called at each step boundary (``after_model``, ``after_tool``, ``mid_stream``, ``after_finish``)
+with the chat: fault-injection tests crash the process there (see ``testing/faults.py``)."""
 
 
 def ai_message_id(dispatch_id: str, index: int) -> str:
@@ -134,8 +140,10 @@ class ChatWorker:
         engines: Mapping[str, Engine],
         dispatchers: Mapping[str, ToolsDispatcher] | None = None,
         on_complete: CompletionHandler | None = None,
+        fault_hook: FaultHook | None = None,
     ) -> None:
         self._store = store
+        self._fault_hook = fault_hook
         self._queue = queue
         self._engines = dict(engines)
         self._dispatchers = dict(dispatchers or {})
@@ -227,38 +235,48 @@ class ChatWorker:
     def _dispatch_tools(
         self, command: ChatCommand, chat: ChatState, run: RunState, log: _Log
     ) -> tuple[ChatState, RunState]:
-        """Dispatch every call of the turn that has no result yet, persisting each result as it completes."""
-        for index, call in enumerate(run.calls):
-            if call.result is not None:
-                continue
-            dispatcher = self._dispatcher(chat.config.dispatcher_id)
-            started = time.monotonic()
-            if dispatcher is None:
-                dispatch_result, actions = ToolFailure(message=f"No tools are available ({call.name})."), ()
-            else:
-                dispatched = dispatcher.dispatch(
-                    chat.data,
-                    call.name,
-                    call.arguments,
-                    Continuation(call.continuation_id),
-                    ChatContext(
-                        chat_id=command.chat_id,
-                        user_id=chat.user_id,
-                        dispatch_id=command.dispatch_id,
-                        assistant=chat.config.assistant,
+        """Dispatch every call of the turn that has no result yet, persisting each result as it completes.
+
+        A data reduction computed from data that changed meanwhile (another delivery resolved a call
+        of the same turn) is not persisted: the tool runs again on the current data.
+        """
+        for index in range(len(run.calls)):
+            while run.calls[index].result is None:
+                call = run.calls[index]
+                seen = chat.data
+                started = time.monotonic()
+                result, actions = self._call_tool(command, chat, call)
+                elapsed_ms = round((time.monotonic() - started) * 1000)
+                log.info("tool %s → %s", call.name, result.kind)
+                self._inject("after_tool", chat)
+                chat, run = self._transact(
+                    command,
+                    run.turn,
+                    lambda current, found, _s, i=index, r=result, a=actions, ms=elapsed_ms, d=seen: self._record_tool(
+                        command, current, found, i, r, a, ms, d
                     ),
                 )
-                dispatch_result, actions = dispatched.result, dispatched.actions
-            elapsed_ms = round((time.monotonic() - started) * 1000)
-            log.info("tool %s → %s", call.name, dispatch_result.kind)
-            chat, run = self._transact(
-                command,
-                run.turn,
-                lambda current, found, _s, i=index, r=dispatch_result, a=actions, ms=elapsed_ms: self._record_tool(
-                    command, current, found, i, r, a, ms
-                ),
-            )
         return chat, run
+
+    def _call_tool(
+        self, command: ChatCommand, chat: ChatState, call: PendingCall
+    ) -> tuple[ToolResult, tuple[HandOver | HandBack, ...]]:
+        dispatcher = self._dispatcher(chat.config.dispatcher_id)
+        if dispatcher is None:
+            return ToolFailure(message=f"No tools are available ({call.name})."), ()
+        dispatched = dispatcher.dispatch(
+            chat.data,
+            call.name,
+            call.arguments,
+            Continuation(call.continuation_id),
+            ChatContext(
+                chat_id=command.chat_id,
+                user_id=chat.user_id,
+                dispatch_id=command.dispatch_id,
+                assistant=chat.config.assistant,
+            ),
+        )
+        return dispatched.result, dispatched.actions
 
     def _record_tool(
         self,
@@ -266,13 +284,14 @@ class ChatWorker:
         chat: ChatState,
         run: RunState | None,
         index: int,
-        result: Any,
+        result: ToolResult,
         actions: tuple[HandOver | HandBack, ...],
         elapsed_ms: int,
+        seen_data: dict[str, Any],
     ) -> tuple[ChatWrite, tuple[ChatState, RunState]]:
         assert run is not None
         call = run.calls[index]
-        if call.result is not None:
+        if call.result is not None or (isinstance(result, DataReduction) and chat.data != seen_data):
             return ChatWrite(), (chat, run)
         config = chat.config
         handover_messages = list(run.handover_messages)
@@ -294,12 +313,12 @@ class ChatWorker:
         new_run = run.model_copy(
             update={"calls": calls, "handover_messages": handover_messages, "steps": [*run.steps, step]}
         )
-        records: dict[str, dict[str, Any] | None] = {run_path(command.dispatch_id): new_run.to_record()}
+        records: dict[str, dict[str, Any] | None] = {}
         if isinstance(result, Suspended):
             new_run = new_run.model_copy(update={"status": "suspended"})
-            records[run_path(command.dispatch_id)] = new_run.to_record()
             record = ContinuationRecord(dispatch_id=command.dispatch_id, call_id=call.call_id, tool=call.name)
             records[continuation_path(call.continuation_id)] = record.model_dump(mode="json", by_alias=True)
+        records[run_path(command.dispatch_id)] = new_run.to_record()
         changed = new_chat != chat
         return ChatWrite(state=new_chat if changed else None, records=records), (new_chat, new_run)
 
@@ -345,6 +364,16 @@ class ChatWorker:
         elapsed_ms = 0
         if inputs:
             dispatcher = self._dispatcher(assistant.dispatcher_id)
+            stream = StreamWriter(
+                store=self._store,
+                chat_id=command.chat_id,
+                user_id=chat.user_id,
+                dispatch_id=command.dispatch_id,
+                first_index=run.ai_messages,
+                message_id=lambda index: ai_message_id(command.dispatch_id, index),
+                meta=chat.meta.ai_message_meta if chat.meta else None,
+                after_write=lambda: self._inject("mid_stream", chat),
+            )
             started = time.monotonic()
             reply = self._engine(assistant.engine).run(
                 EngineRequest(
@@ -353,10 +382,12 @@ class ChatWorker:
                     tools=dispatcher.specs() if dispatcher else [],
                     data=chat.data,
                     context=context.context,
-                )
+                ),
+                on_text=stream,
             )
             elapsed_ms = round((time.monotonic() - started) * 1000)
             log.info("model answered %d text(s), %d tool call(s)", len(reply.texts), len(reply.tool_calls))
+            self._inject("after_model", chat)
 
         def change(
             current: ChatState, found: RunState | None, _: ChatSnapshot
@@ -399,6 +430,7 @@ class ChatWorker:
                             "toolCalls": [call.name for call in calls],
                             "usage": reply.usage.model_dump(),
                             "ms": elapsed_ms,
+                            "streamWrites": stream.writes,
                         },
                     )
                 )
@@ -411,12 +443,18 @@ class ChatWorker:
                     "ai_messages": found.ai_messages + len(texts),
                     "steps": steps,
                     "status": "running" if calls else "done",
+                    "engine": assistant.engine,
+                    "model": reply.model if reply else found.model,
+                    "input_tokens": found.input_tokens + (reply.usage.input_tokens if reply else 0),
+                    "output_tokens": found.output_tokens + (reply.usage.output_tokens if reply else 0),
                 }
             )
             records: dict[str, dict[str, Any] | None] = {run_path(command.dispatch_id): new_run.to_record()}
             if reply is not None:
                 records[context_path(assistant.assistant_id)] = EngineContextRecord(context=reply.context).to_record()
             finish = None if calls else _finish(current, command.chat_id)
+            if finish is not None:
+                new_run = new_run.model_copy(update={"outcome": finish.state.status.value})
             state = finish.state if finish else None
             return ChatWrite(state=state, messages=messages, records=records), (
                 finish.state if finish else current,
@@ -427,12 +465,17 @@ class ChatWorker:
         chat, run, finish = self._transact(command, run.turn, change)
         if finish is not None:
             log.info("run done; chat is %s", finish.state.status.value)
+            self._inject("after_finish", chat)
             if finish.follow is not None:
                 self._queue.enqueue(finish.follow)
             self._complete(command, finish.state)
         return chat, run
 
     # -- other commands and outcomes -----------------------------------------------------------
+
+    def _inject(self, point: str, chat: ChatState) -> None:
+        if self._fault_hook is not None:
+            self._fault_hook(point, chat)
 
     def _engine(self, name: str) -> Engine:
         engine = self._engines.get(name)
@@ -464,6 +507,12 @@ class ChatWorker:
             current = snapshot.state
             if current is None or current.status.is_final or current.latest_dispatch_id != command.dispatch_id:
                 return ChatWrite(), None
-            return ChatWrite(state=current.model_copy(update={"status": ChatStatus.FAILED, "error": error})), None
+            records: dict[str, dict[str, Any] | None] = {}
+            found = snapshot.record(run_path(command.dispatch_id))
+            if found is not None:
+                run = RunState.model_validate(found).model_copy(update={"outcome": "failed", "error": error.message})
+                records[run_path(command.dispatch_id)] = run.to_record()
+            failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error})
+            return ChatWrite(state=failed, records=records), None
 
         self._store.update(command.chat_id, change)

@@ -8,6 +8,7 @@ in the next ``EngineRequest``. Nothing lives in process memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,11 +83,15 @@ class EngineReply(_Frozen):
     usage: Usage = Field(default_factory=Usage)
 
 
+TextSink = Callable[[int, str], None]
+"""Called while a reply streams: ``(index of the text in the reply, the text so far)``."""
+
+
 class Engine(Protocol):
     """Runs one model turn. Raise ``ChatError`` (transient or permanent) on failure."""
 
     name: str
 
-    def run(self, request: EngineRequest) -> EngineReply:
-        """Answer ``request``."""
+    def run(self, request: EngineRequest, *, on_text: TextSink | None = None) -> EngineReply:
+        """Answer ``request``; a streaming engine reports partial texts to ``on_text``."""
         ...

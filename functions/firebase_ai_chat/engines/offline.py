@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import EngineInput, EngineReply, EngineRequest, ToolCall, ToolOutput
+from .base import EngineInput, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput
 
 _CLAUSES = re.compile(r"\s*(?:[,;]|\band then\b|\bthen\b|\band\b)\s*", re.IGNORECASE)
 
@@ -91,8 +91,8 @@ class OfflineEngine:
     def __init__(self, phrases: Sequence[Phrase] = ()) -> None:
         self.phrases = list(phrases)
 
-    def run(self, request: EngineRequest) -> EngineReply:
-        """One deterministic turn."""
+    def run(self, request: EngineRequest, *, on_text: TextSink | None = None) -> EngineReply:
+        """One deterministic turn (it does not stream: the whole text is there at once)."""
         turn = int(request.context.get("turn", 0)) + 1
         texts, calls = decide(
             self.phrases,

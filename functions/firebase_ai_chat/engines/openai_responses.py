@@ -3,23 +3,21 @@
 The conversation continues server-side: the context keeps the last response
 id and each turn sends only the new input (user messages, function call
 outputs) with ``previous_response_id``. Instructions and tools are sent every
-turn (the API does not carry instructions over).
-
-Configuration: ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` (read by the SDK),
-``OPENAI_MODEL`` (default ``DEFAULT_MODEL``) unless the assistant names a model.
+turn (the API does not carry instructions over). With ``stream=True`` (the
+default) text deltas are reported as they arrive; the final reply is the
+SDK's assembled response either way. Client settings: ``openai_client.py``.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import openai
+from openai.types.responses import Response
 
-from .base import EngineReply, EngineRequest, ToolCall, ToolOutput, Usage
+from .base import EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
+from .openai_client import client_from_environment, default_model
 from .openai_errors import engine_error
-
-DEFAULT_MODEL = "gpt-4.1-mini"
 
 
 def _input_items(request: EngineRequest) -> list[dict[str, Any]]:
@@ -39,51 +37,66 @@ def _tools(request: EngineRequest) -> list[dict[str, Any]]:
     ]
 
 
+def _reply(response: Response) -> EngineReply:
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for item in response.output:
+        if item.type == "message":
+            text = "".join(part.text for part in item.content if part.type == "output_text")
+            if text:
+                texts.append(text)
+        elif item.type == "function_call":
+            calls.append(ToolCall(call_id=item.call_id, name=item.name, arguments=item.arguments or "{}"))
+    usage = response.usage
+    return EngineReply(
+        texts=texts,
+        tool_calls=calls,
+        context={"previousResponseId": response.id},
+        model=response.model,
+        usage=Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens) if usage else Usage(),
+    )
+
+
 class OpenAIResponsesEngine:
-    """``Engine`` on ``client.responses.create``."""
+    """``Engine`` on ``client.responses``."""
 
     name = "openai"
 
-    def __init__(self, *, client: openai.OpenAI | None = None, model: str | None = None) -> None:
+    def __init__(self, *, client: openai.OpenAI | None = None, model: str | None = None, stream: bool = True) -> None:
         self._client = client
-        self._model = model or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL
+        self._model = model
+        self.stream = stream
 
     @property
     def client(self) -> openai.OpenAI:
         """The SDK client (created on first use, from the environment)."""
         if self._client is None:
-            self._client = openai.OpenAI(max_retries=2, timeout=60)
+            self._client = client_from_environment()
         return self._client
 
-    def run(self, request: EngineRequest) -> EngineReply:
+    def run(self, request: EngineRequest, *, on_text: TextSink | None = None) -> EngineReply:
         """One model turn."""
         arguments: dict[str, Any] = {
-            "model": request.assistant.model or self._model,
+            "model": request.assistant.model or self._model or default_model(),
             "input": _input_items(request),
-            "instructions": request.assistant.instructions or None,
         }
+        if request.assistant.instructions:
+            arguments["instructions"] = request.assistant.instructions
         if request.tools:
             arguments["tools"] = _tools(request)
         if previous := request.context.get("previousResponseId"):
             arguments["previous_response_id"] = previous
         try:
-            response = self.client.responses.create(**arguments)
+            if not self.stream:
+                return _reply(self.client.responses.create(**arguments))
+            texts: dict[int, str] = {}
+            with self.client.responses.stream(**arguments) as stream:
+                for event in stream:
+                    if event.type == "response.output_text.delta":
+                        index = sorted({*texts, event.output_index}).index(event.output_index)
+                        texts[event.output_index] = texts.get(event.output_index, "") + event.delta
+                        if on_text is not None:
+                            on_text(index, texts[event.output_index])
+                return _reply(stream.get_final_response())
         except openai.OpenAIError as error:
             raise engine_error(error) from error
-        texts: list[str] = []
-        calls: list[ToolCall] = []
-        for item in response.output:
-            if item.type == "message":
-                text = "".join(part.text for part in item.content if part.type == "output_text")
-                if text:
-                    texts.append(text)
-            elif item.type == "function_call":
-                calls.append(ToolCall(call_id=item.call_id, name=item.name, arguments=item.arguments or "{}"))
-        usage = response.usage
-        return EngineReply(
-            texts=texts,
-            tool_calls=calls,
-            context={"previousResponseId": response.id},
-            model=response.model,
-            usage=Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens) if usage else Usage(),
-        )

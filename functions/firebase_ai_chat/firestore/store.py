@@ -103,6 +103,22 @@ class FirestoreChatStore:
             else:
                 transaction.set(_child(reference, path), record)
 
+    def stream_message(self, chat_id: str, message_id: str, message: ChatMessage) -> bool:
+        """Write a partial message in a transaction that refuses to overwrite a final one."""
+        reference = self._chat(chat_id).collection(MESSAGES).document(message_id)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> bool:
+            snapshot = reference.get(transaction=transaction)
+            if snapshot.exists and not (snapshot.to_dict() or {}).get("streaming", False):
+                return False
+            document = _without_timestamps(message.to_document())
+            document["createdAt"] = snapshot.get("createdAt") if snapshot.exists else firestore.SERVER_TIMESTAMP
+            transaction.set(reference, document)
+            return True
+
+        return run(self._client.transaction())
+
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """Messages of one dispatch and author, oldest first."""
         query = (

@@ -1,0 +1,28 @@
+"""The ``openai`` SDK client shared by the OpenAI engines, configured from the environment.
+
+``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` are read by the SDK; ``OPENAI_MODEL``
+is the default model (``DEFAULT_MODEL`` when unset); ``OPENAI_TIMEOUT``
+(seconds, default 60) and ``OPENAI_MAX_RETRIES`` (default 2) tune the SDK's own
+retries with backoff of 429, 5xx, timeouts and connection errors.
+"""
+
+from __future__ import annotations
+
+import os
+
+import openai
+
+DEFAULT_MODEL = "gpt-4.1-mini"
+
+
+def default_model() -> str:
+    """``OPENAI_MODEL`` or ``DEFAULT_MODEL``."""
+    return os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL
+
+
+def client_from_environment() -> openai.OpenAI:
+    """A client with the timeout and retries from the environment."""
+    return openai.OpenAI(
+        timeout=float(os.environ.get("OPENAI_TIMEOUT", "60")),
+        max_retries=int(os.environ.get("OPENAI_MAX_RETRIES", "2")),
+    )

@@ -1,0 +1,75 @@
+"""Streams partial AI messages into Firestore at a bounded rate.
+
+Firestore sustains about one write per second per document, so deltas are
+batched: a streaming message is written at most once every
+``STREAM_INTERVAL`` seconds (0.5 s), with ``streaming: true``. The worker's
+final transaction writes the whole text with ``streaming: false`` under the
+same id, so the final text is exactly the non-streamed one, and a late
+partial write never overwrites a final message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .models import Author, ChatMessage
+from .store import ChatStore
+
+STREAM_INTERVAL = 0.5
+"""Seconds between two writes of one streaming message."""
+
+
+class StreamWriter:
+    """The ``on_text`` sink of one model turn: text ``index`` becomes AI message ``first_index + index``."""
+
+    def __init__(
+        self,
+        *,
+        store: ChatStore,
+        chat_id: str,
+        user_id: str,
+        dispatch_id: str,
+        first_index: int,
+        message_id: Callable[[int], str],
+        meta: dict[str, Any] | None,
+        interval: float = STREAM_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        after_write: Callable[[], None] | None = None,
+    ) -> None:
+        self._after_write = after_write
+        self._store = store
+        self._chat_id = chat_id
+        self._user_id = user_id
+        self._dispatch_id = dispatch_id
+        self._first_index = first_index
+        self._message_id = message_id
+        self._meta = meta
+        self._interval = interval
+        self._clock = clock
+        self._last_write: dict[int, float] = {}
+        self._closed: set[int] = set()
+        self.writes = 0
+
+    def __call__(self, index: int, text: str) -> None:
+        """Record the text so far; write it if the message was not written in the last interval."""
+        now = self._clock()
+        if index in self._closed or now - self._last_write.get(index, -self._interval) < self._interval:
+            return
+        self._last_write[index] = now
+        position = self._first_index + index
+        message = ChatMessage(
+            user_id=self._user_id,
+            author=Author.AI,
+            text=text,
+            meta=self._meta,
+            dispatch_id=self._dispatch_id,
+            in_batch_sort_index=position,
+            streaming=True,
+        )
+        self.writes += 1
+        if not self._store.stream_message(self._chat_id, self._message_id(position), message):
+            self._closed.add(index)
+        elif self._after_write is not None:
+            self._after_write()

@@ -1,0 +1,50 @@
+"""Crash the worker process at a step boundary, on demand: for fault-injection tests.
+
+A test arms a crash by creating the file ``{directory}/{userId}.{point}``;
+the next time the worker reaches ``point`` for a chat of that user, the file
+is removed and the process dies at once (``os._exit``), as a killed instance
+would: no exception handler, no cleanup. The task is then redelivered.
+Points: ``after_model`` (the model replied, nothing written yet),
+``after_tool`` (a tool ran, its result not persisted), ``mid_stream`` (a
+partial message was written), ``after_finish`` (the run's last transaction
+committed, the follow-up not enqueued yet).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from ..models import ChatState
+
+logger = logging.getLogger(__name__)
+
+POINTS = ("after_model", "after_tool", "mid_stream", "after_finish")
+CRASH_EXIT_CODE = 70
+
+
+class CrashOnMarker:
+    """A ``FaultHook`` that kills the process where a marker file says so."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def arm(self, user_id: str, point: str) -> Path:
+        """Make the next chat step ``point`` of ``user_id`` crash the worker."""
+        if point not in POINTS:
+            raise ValueError(f"unknown fault point {point!r}; use one of {POINTS}")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        marker = self.directory / f"{user_id}.{point}"
+        marker.touch()
+        return marker
+
+    def __call__(self, point: str, chat: ChatState) -> None:
+        marker = self.directory / f"{chat.user_id}.{point}"
+        try:
+            marker.unlink()
+        except FileNotFoundError:
+            return
+        logger.warning("fault injection: crashing the worker at %s", point)
+        logging.shutdown()
+        os._exit(CRASH_EXIT_CODE)
