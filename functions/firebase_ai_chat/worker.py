@@ -449,12 +449,12 @@ class ChatWorker:
                     "output_tokens": found.output_tokens + (reply.usage.output_tokens if reply else 0),
                 }
             )
-            records: dict[str, dict[str, Any] | None] = {run_path(command.dispatch_id): new_run.to_record()}
-            if reply is not None:
-                records[context_path(assistant.assistant_id)] = EngineContextRecord(context=reply.context).to_record()
             finish = None if calls else _finish(current, command.chat_id)
             if finish is not None:
                 new_run = new_run.model_copy(update={"outcome": finish.state.status.value})
+            records: dict[str, dict[str, Any] | None] = {run_path(command.dispatch_id): new_run.to_record()}
+            if reply is not None:
+                records[context_path(assistant.assistant_id)] = EngineContextRecord(context=reply.context).to_record()
             state = finish.state if finish else None
             return ChatWrite(state=state, messages=messages, records=records), (
                 finish.state if finish else current,
