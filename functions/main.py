@@ -24,7 +24,7 @@ import logging
 import os
 from typing import Any
 
-from firebase_functions import https_fn, options, tasks_fn
+from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
 from pydantic import BaseModel, Field
 
 from firebase_ai_chat import (
@@ -46,6 +46,7 @@ from firebase_ai_chat.engines.openai_chat import OpenAIChatEngine
 from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.stuck import StuckChatSweeper
 from firebase_ai_chat.task_handler import handle_task
 from firebase_ai_chat.tasks import CloudTasksQueue, enqueue_task
 from firebase_ai_chat.testing.faults import CrashOnMarker
@@ -298,3 +299,10 @@ def multiplier(request: tasks_fn.CallableRequest[Any]) -> None:
     """Multiply asynchronously, then resume the suspended ``multiply`` call with the product."""
     task = MultiplyTask.model_validate(request.data)
     _continuations().resume(task.continuation_id, reduce(CalculatorData(sum=_number(task.sum * task.factor))))
+
+
+@scheduler_fn.on_schedule(schedule="every 5 minutes")
+def sweepStuckChats(event: scheduler_fn.ScheduledEvent) -> None:  # noqa: N802 - function name
+    """Re-enqueue chats stuck in ``processing`` for 10 minutes; fail them after 3 tries."""
+    report = StuckChatSweeper(store=_store(), queue=_queue()).sweep()
+    logging.getLogger("calculator").info("sweep: requeued %s, failed %s", report.requeued, report.failed)

@@ -185,3 +185,29 @@ def database_fingerprint(db: firestore.Client, *uids: str) -> list[tuple[str, An
         documents += db.collection("chats").where(filter=by_user).stream()
         documents += db.collection_group("messages").where(filter=by_user).stream()
     return sorted((snapshot.reference.path, snapshot.update_time) for snapshot in documents)
+
+
+RELIABILITY: dict[str, int] = {}
+"""Counters the reliability suite adds to; written to docs/RELIABILITY.md at the end of a passing run."""
+
+
+def count(key: str, amount: int = 1) -> None:
+    """Add ``amount`` to the reliability counter ``key``."""
+    RELIABILITY[key] = RELIABILITY.get(key, 0) + amount
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write this engine's table into docs/RELIABILITY.md when the suite ran and passed."""
+    if not RELIABILITY or exitstatus != 0:
+        return
+    import re
+    from pathlib import Path
+
+    mode = os.environ.get("OPENAI_API_MODE", "responses") if os.environ.get("OPENAI_API_KEY") else "offline"
+    rows = "\n".join(f"| {key} | {value} |" for key, value in sorted(RELIABILITY.items()))
+    table = f"<!-- {mode}:start -->\n### Engine: {mode}\n\n| what | count |\n|---|---|\n{rows}\n<!-- {mode}:end -->"
+    path = Path(__file__).resolve().parents[1] / "docs" / "RELIABILITY.md"
+    text = path.read_text() if path.exists() else "# Reliability\n"
+    pattern = re.compile(rf"<!-- {mode}:start -->.*?<!-- {mode}:end -->", re.DOTALL)
+    text = pattern.sub(lambda _: table, text) if pattern.search(text) else f"{text.rstrip()}\n\n{table}\n"
+    path.write_text(text)

@@ -75,7 +75,7 @@ class _Stored:
     calls: dict[str, str]  # call_id → tool name
 
 
-class _BadRequest(Exception):
+class _BadRequestError(Exception):
     def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -218,7 +218,7 @@ class FakeOpenAI:
             return fault.status, _fault_error(fault.status)
         try:
             inputs = _chat_inputs(body)
-        except _BadRequest as error:
+        except _BadRequestError as error:
             return 400, _error(error.message, "invalid_request_error", error.param)
         tools = [
             tool["function"]["name"]
@@ -379,12 +379,14 @@ def _is_error(output: str) -> bool:
 def _chat_inputs(body: dict[str, Any]) -> list[EngineInput]:
     """Validate a Chat Completions request like the real API; the model's input (after the last assistant message)."""
     if not body.get("model"):
-        raise _BadRequest("Missing required parameter: 'model'.", "model")
+        raise _BadRequestError("Missing required parameter: 'model'.", "model")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise _BadRequest("Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages")
+        raise _BadRequestError("Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages")
     if body.get("stream_options") is not None and not body.get("stream"):
-        raise _BadRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options")
+        raise _BadRequestError(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"
+        )
     names: dict[str, str] = {}  # tool_call_id → tool name, for the calls of the latest assistant message
     owed: list[str] = []  # its tool_call_ids still without a tool message
     inputs: list[EngineInput] = []
@@ -393,7 +395,7 @@ def _chat_inputs(body: dict[str, Any]) -> list[EngineInput]:
         if role == "tool":
             call_id = message.get("tool_call_id")
             if call_id not in owed:
-                raise _BadRequest(
+                raise _BadRequestError(
                     "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with "
                     "'tool_calls'.",
                     f"messages.[{position}].role",
@@ -403,7 +405,7 @@ def _chat_inputs(body: dict[str, Any]) -> list[EngineInput]:
             inputs.append(ToolOutput(call_id=call_id, name=names[call_id], output=output, is_error=_is_error(output)))
             continue
         if owed:
-            raise _BadRequest(
+            raise _BadRequestError(
                 "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
                 f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(owed)}",
                 f"messages.[{position}].role",
@@ -417,19 +419,21 @@ def _chat_inputs(body: dict[str, Any]) -> list[EngineInput]:
         elif role == "user":
             inputs.append(UserInput(text=_text(message.get("content"))))
         elif role not in ("system", "developer"):
-            raise _BadRequest(
+            raise _BadRequestError(
                 f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'tool', 'function' "
                 "and 'developer'.",
                 f"messages[{position}].role",
             )
     if owed:
-        raise _BadRequest(
+        raise _BadRequestError(
             "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
             f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(owed)}",
             "messages",
         )
     if not inputs:
-        raise _BadRequest("The messages after the last assistant message hold no user or tool message.", "messages")
+        raise _BadRequestError(
+            "The messages after the last assistant message hold no user or tool message.", "messages"
+        )
     return inputs
 
 
@@ -466,16 +470,16 @@ def serve(fake: FakeOpenAI, port: int) -> ThreadingHTTPServer:
             if path.endswith("/responses"):
                 status, answer = fake.respond(body, path=path)
                 if status == 200 and body.get("stream") is True:
-                    self._stream(f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in fake.response_events(answer))
+                    self._stream(
+                        f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in fake.response_events(answer)
+                    )
                     return
             elif path.endswith("/chat/completions"):
                 status, answer = fake.complete_chat(body, path=path)
                 if status == 200 and body.get("stream") is True:
                     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
                     chunks = fake.chat_chunks(answer, include_usage=include_usage)
-                    self._stream(
-                        [*(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks), "data: [DONE]\n\n"]
-                    )
+                    self._stream([*(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks), "data: [DONE]\n\n"])
                     return
             else:
                 status, answer = 404, _error(f"Unknown path {self.path}", "invalid_request_error")

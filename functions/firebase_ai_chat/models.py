@@ -122,12 +122,16 @@ class ChatCommand(Model):
     action: Literal["run", "close"] = "run"
     continuation_id: str | None = Field(default=None, max_length=300)
     """Set when a resumed continuation continues the run (names the task apart from the first one)."""
+    sweep: int | None = None
+    """Set when the stuck-chat sweeper re-enqueues the run (the n-th time)."""
     meta: dict[str, Any] | None = None
 
     @property
     def task_id(self) -> str:
         """A Cloud Tasks task id unique to this command (letters, digits, ``-`` and ``_``)."""
         suffix = f"-{self.continuation_id.replace('.', '_')}" if self.continuation_id else ""
+        if self.sweep is not None:
+            suffix += f"-sweep{self.sweep}"
         return f"{self.chat_id}-{self.dispatch_id}{suffix}"
 
 
@@ -161,6 +165,10 @@ class MessageInput(_Input):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("message must not be blank")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("message must be valid Unicode text") from None
         return value
 
 

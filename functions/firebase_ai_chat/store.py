@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from .models import Author, ChatMessage, ChatState
@@ -71,6 +72,10 @@ class ChatStore(Protocol):
 
     def stream_message(self, chat_id: str, message_id: str, message: ChatMessage) -> bool:
         """Write a partial (streaming) message unless a final one with that id exists; ``False`` if it does."""
+        ...
+
+    def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
+        """Ids of chats ``processing`` whose ``updatedAt`` is before ``updated_before``."""
         ...
 
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:

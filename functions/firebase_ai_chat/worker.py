@@ -503,16 +503,22 @@ class ChatWorker:
             )
 
     def _fail(self, command: ChatCommand, error: ErrorInfo) -> None:
-        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, None]:
-            current = snapshot.state
-            if current is None or current.status.is_final or current.latest_dispatch_id != command.dispatch_id:
-                return ChatWrite(), None
-            records: dict[str, dict[str, Any] | None] = {}
-            found = snapshot.record(run_path(command.dispatch_id))
-            if found is not None:
-                run = RunState.model_validate(found).model_copy(update={"outcome": "failed", "error": error.message})
-                records[run_path(command.dispatch_id)] = run.to_record()
-            failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error})
-            return ChatWrite(state=failed, records=records), None
+        self._store.update(command.chat_id, failing(command.dispatch_id, error))
 
-        self._store.update(command.chat_id, change)
+
+def failing(dispatch_id: str, error: ErrorInfo) -> Callable[[ChatSnapshot], tuple[ChatWrite, bool]]:
+    """A change that fails the chat (and marks its run) if ``dispatch_id`` is still its live dispatch."""
+
+    def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, bool]:
+        current = snapshot.state
+        if current is None or current.status.is_final or current.latest_dispatch_id != dispatch_id:
+            return ChatWrite(), False
+        records: dict[str, dict[str, Any] | None] = {}
+        found = snapshot.record(run_path(dispatch_id))
+        if found is not None:
+            run = RunState.model_validate(found).model_copy(update={"outcome": "failed", "error": error.message})
+            records[run_path(dispatch_id)] = run.to_record()
+        failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error})
+        return ChatWrite(state=failed, records=records), True
+
+    return change

@@ -7,6 +7,7 @@ Layout: ``chats/{chatId}`` (``ChatState``) and ``chats/{chatId}/messages/{id}``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from google.cloud import firestore
@@ -118,6 +119,16 @@ class FirestoreChatStore:
             return True
 
         return run(self._client.transaction())
+
+    def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
+        """Chats ``processing`` and not updated since ``updated_before`` (index: status, updatedAt)."""
+        query = (
+            self._client.collection(CHATS)
+            .where(filter=firestore.FieldFilter("status", "==", "processing"))
+            .where(filter=firestore.FieldFilter("updatedAt", "<", updated_before))
+            .limit(limit)
+        )
+        return [snapshot.id for snapshot in query.stream()]
 
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """Messages of one dispatch and author, oldest first."""

@@ -75,6 +75,15 @@ class EmulatorClient:
             raise CallableError(error.get("status", ""), error.get("message", ""), response.status_code)
         return body["result"]
 
+    def deliver_task(self, function: str, payload: dict[str, Any], *, attempt: int = 0) -> requests.Response:
+        """Deliver a task to the task-queue function directly, as Cloud Tasks would (a duplicate delivery)."""
+        headers = {
+            "Content-Type": "application/json",
+            "X-CloudTasks-TaskRetryCount": str(attempt),
+            "X-CloudTasks-TaskName": f"manual-{uuid.uuid4().hex}",
+        }
+        return self._http.post(f"{self.functions_url}/{function}", json={"data": payload}, headers=headers, timeout=120)
+
     def _documents_url(self) -> str:
         return f"http://{self.firestore_host}/v1/projects/{self.project}/databases/(default)/documents"
 
