@@ -99,6 +99,7 @@ class ChatWatcher:
         self._lock = threading.Lock()
         self.statuses: list[str] = []
         self.messages: list[dict[str, Any]] = []
+        self.versions: list[dict[str, Any]] = []
         self.state: dict[str, Any] = {}
         chat = db.document(chat_document)
         self._watches = [
@@ -121,6 +122,7 @@ class ChatWatcher:
     def _on_messages(self, snapshots: list[Any], *_: Any) -> None:
         with self._lock:
             self.messages = [snapshot.to_dict() for snapshot in snapshots]
+            self.versions.extend(self.messages)
 
     def wait_for_status(self, status: str, *, timeout: float = 60) -> dict[str, Any]:
         """Wait until the chat has ``status``; return its document."""

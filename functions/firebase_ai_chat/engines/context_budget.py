@@ -3,9 +3,9 @@
 Tokens are estimated, not counted with the model's tokenizer (that needs a
 download): about one token per 4 characters of content and arguments, plus 4
 per message, which over-estimates English text slightly. Trimming drops the
-oldest units first, where a unit is a user message, or an assistant message
-together with the tool messages answering its calls (a tool call is never
-separated from its output). The newest unit is always kept; the instructions
+oldest turns first, where a turn is a user message with everything that
+followed it up to the next user message (so a tool call is never
+separated from its output). The newest turn is always kept; the instructions
 (system message) are not part of the history and are always sent.
 """
 
@@ -35,15 +35,15 @@ def estimate_tokens(message: dict[str, Any]) -> int:
 def _units(history: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     units: list[list[dict[str, Any]]] = []
     for message in history:
-        if message.get("role") == "tool" and units:
-            units[-1].append(message)
-        else:
+        if message.get("role") == "user" or not units:
             units.append([message])
+        else:
+            units[-1].append(message)
     return units
 
 
 def trim_history(history: Sequence[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
-    """The newest whole units of ``history`` whose estimate fits ``budget`` (at least the newest unit)."""
+    """The newest whole turns of ``history`` whose estimate fits ``budget`` (at least the newest turn)."""
     kept: list[list[dict[str, Any]]] = []
     used = 0
     for unit in reversed(_units(history)):

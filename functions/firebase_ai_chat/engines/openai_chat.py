@@ -74,7 +74,7 @@ class OpenAIChatEngine:
             if self.stream:
                 with self.client.chat.completions.stream(**arguments, stream_options={"include_usage": True}) as stream:
                     for event in stream:
-                        if event.type == "content.delta" and on_text is not None:
+                        if event.type == "content.delta" and event.snapshot and on_text is not None:
                             on_text(0, event.snapshot)
                     completion: ChatCompletion = stream.get_final_completion()
             else:

@@ -1,0 +1,105 @@
+"""Streaming and engine faults through the emulators, with the real SDK and the local fake server.
+
+Marked ``openai``: they run in ``tests/run``'s OpenAI passes (Responses, then Chat Completions),
+where the functions use ``OPENAI_MAX_RETRIES=1`` (2 tries per attempt) and ``OPENAI_TIMEOUT=5``,
+and the worker queue allows 3 attempts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fake_openai import FakeOpenAI, Fault
+
+from conftest import ChatWatcher
+from firebase_ai_chat.engines.openai_errors import REJECTED_MESSAGE, UNAVAILABLE_MESSAGE
+from firebase_ai_chat.testing import EmulatorClient, User
+
+pytestmark = pytest.mark.openai
+
+Watch = Callable[[str, str], ChatWatcher]
+TRIES_PER_ATTEMPT = 2
+ATTEMPTS = 3
+
+
+@pytest.fixture
+def fake(fake_openai: FakeOpenAI | None) -> Iterator[FakeOpenAI]:
+    """The session's fake server; every queued fault must be used by the test that queued it."""
+    if fake_openai is None:
+        pytest.fail("these tests need the OpenAI pass of tests/run (OPENAI_API_KEY and the fake server)")
+    yield fake_openai
+    fake_openai.stream_delay = 0.0
+    left = list(fake_openai.faults)
+    fake_openai.faults.clear()
+    assert left == [], f"faults not consumed: {left}"
+
+
+def test_partial_text_is_seen_by_a_listener_before_completion(
+    client: EmulatorClient, user: User, watch: Watch, fake: FakeOpenAI
+) -> None:
+    fake.stream_delay = 0.05
+    text = "please tell me a long story about numbers " * 5
+    chat = client.call("calculate", {"message": text}, user=user)["chatDocument"]
+    watcher = watch(chat, user.uid)
+    watcher.wait_answered(text)
+    final = f'You said "{text}".'
+    [answer] = [m for m in watcher.messages if m["author"] == "ai"]
+    assert answer["text"] == final
+    assert answer["streaming"] is False
+    partial = [v for v in watcher.versions if v["author"] == "ai" and v["streaming"]]
+    assert partial, "the listener saw no partial message"
+    assert all(final.startswith(v["text"]) and len(v["text"]) < len(final) for v in partial)
+
+
+def test_rate_limits_are_retried_by_the_task_queue(
+    client: EmulatorClient, user: User, watch: Watch, fake: FakeOpenAI
+) -> None:
+    fake.fail_next(*[Fault(status=429)] * TRIES_PER_ATTEMPT)
+    before = len(fake.requests)
+    chat = client.call("calculate", {"message": "add 5"}, user=user)["chatDocument"]
+    state = watch(chat, user.uid).wait_answered("add 5")
+    assert state["status"] == "userInput"
+    assert state["data"] == {"sum": 5}
+    assert len(fake.requests) - before >= TRIES_PER_ATTEMPT + 2
+
+
+def test_a_timeout_is_retried(client: EmulatorClient, user: User, watch: Watch, fake: FakeOpenAI) -> None:
+    fake.fail_next(Fault(status=500, delay=6))
+    chat = client.call("calculate", {"message": "add 7"}, user=user)["chatDocument"]
+    state = watch(chat, user.uid).wait_answered("add 7", timeout=90)
+    assert state["data"] == {"sum": 7}
+
+
+def test_server_errors_after_the_last_attempt_fail_the_chat(
+    client: EmulatorClient, user: User, watch: Watch, fake: FakeOpenAI
+) -> None:
+    fake.fail_next(*[Fault(status=503)] * (TRIES_PER_ATTEMPT * ATTEMPTS))
+    chat = client.call("calculate", {"message": "add 1"}, user=user)["chatDocument"]
+    state = watch(chat, user.uid).wait_for_status("failed", timeout=90)
+    assert state["error"] == {"code": "unavailable", "message": UNAVAILABLE_MESSAGE}
+    assert state["data"] == {"sum": 0}
+
+
+def test_a_rejected_request_fails_the_chat_at_once(
+    client: EmulatorClient, user: User, watch: Watch, fake: FakeOpenAI
+) -> None:
+    fake.fail_next(Fault(status=400))
+    before = len(fake.requests)
+    chat = client.call("calculate", {"message": "add 1"}, user=user)["chatDocument"]
+    state = watch(chat, user.uid).wait_for_status("failed")
+    assert state["error"] == {"code": "failed-precondition", "message": REJECTED_MESSAGE}
+    assert len(fake.requests) - before == 1, "a permanent error must not be retried"
+
+
+def test_a_malformed_tool_call_becomes_a_tool_error(
+    client: EmulatorClient, user: User, watch: Watch, fake: FakeOpenAI
+) -> None:
+    fake.fail_next(Fault(kind="bad_arguments"))
+    chat = client.call("calculate", {"message": "add 5"}, user=user)["chatDocument"]
+    watcher = watch(chat, user.uid)
+    state = watcher.wait_answered("add 5")
+    assert state["status"] == "userInput"
+    assert state["data"] == {"sum": 0}
+    [answer] = watcher.ai_texts()
+    assert answer.startswith("add failed: Invalid arguments for add")
