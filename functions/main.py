@@ -286,6 +286,7 @@ def closeCalculate(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:  #
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=MAX_ATTEMPTS, min_backoff_seconds=1, max_backoff_seconds=30),
     rate_limits=options.RateLimits(max_concurrent_dispatches=6),
+    timeout_sec=300,
 )
 def calculator(request: tasks_fn.CallableRequest[Any]) -> None:
     """The worker: runs the calculator crew for one command."""

@@ -133,12 +133,15 @@ class ChatWatcher:
         )
 
     def wait_for_messages(self, count: int, *, timeout: float = 60) -> list[dict[str, Any]]:
-        """Wait until at least ``count`` messages are listed; return them."""
-        return wait_until(
-            lambda: list(self.messages) if len(self.messages) >= count else None,
-            timeout=timeout,
-            what=f"{count} messages (have {len(self.messages)})",
-        )
+        """Wait until at least ``count`` messages are listed and none is still streaming; return them."""
+
+        def settled() -> list[dict[str, Any]] | None:
+            with self._lock:
+                messages = list(self.messages)
+            done = len(messages) >= count and not any(m.get("streaming") for m in messages)
+            return messages if done else None
+
+        return wait_until(settled, timeout=timeout, what=f"{count} settled messages (have {len(self.messages)})")
 
     def wait_answered(self, text: str, *, timeout: float = 60) -> dict[str, Any]:
         """Wait until the run that answers the user message ``text`` is over; return the chat document."""
@@ -147,6 +150,8 @@ class ChatWatcher:
             with self._lock:
                 dispatches = [m["dispatchId"] for m in self.messages if m["author"] == "user" and m["text"] == text]
                 state = dict(self.state)
+                if any(m.get("streaming") for m in self.messages):
+                    return None
             if not dispatches or state.get("latestDispatchId") != dispatches[-1]:
                 return None
             return state if state.get("status") in ("userInput", "complete", "failed") else None

@@ -38,8 +38,8 @@ def test_post_then_close(client: EmulatorClient, user: User, watch: Watch) -> No
 
     posted = client.call("postToCalculate", {"chatDocument": chat, "message": "two"}, user=user)
     assert posted == {"chatDocument": chat, "status": "processing", "data": {"sum": 0}}
-    messages = watcher.wait_for_messages(4)
     watcher.wait_for_status("userInput")
+    messages = watcher.wait_for_messages(4)
     assert [m["text"] for m in messages] == [
         "one",
         'You said "one".',
@@ -60,8 +60,8 @@ def test_messages_posted_while_processing_are_answered_in_order(
     for index in range(1, 4):
         client.call("postToCalculate", {"chatDocument": chat, "message": f"m{index}"}, user=user)
     watcher = watch(chat, user.uid)
-    messages = watcher.wait_for_messages(8)
     watcher.wait_for_status("userInput")
+    messages = watcher.wait_for_messages(8)
     user_texts = [m["text"] for m in messages if m["author"] == "user"]
     ai_texts = [m["text"] for m in messages if m["author"] == "ai"]
     assert user_texts == ["m0", "m1", "m2", "m3"]

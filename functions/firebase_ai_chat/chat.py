@@ -186,6 +186,11 @@ class AssistantChat:
                 dispatch_id = chat.next_dispatch_id or fresh_dispatch
                 new_state = chat.model_copy(update={"next_dispatch_id": dispatch_id})
                 command = None
+                if chat.next_dispatch_id:  # already queued: leave the chat alone (less lock contention)
+                    written = self._user_messages(
+                        user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta
+                    )
+                    return ChatWrite(messages=written), (new_state, command)
             else:
                 check_transition(chat.status, ChatStatus.PROCESSING)
                 dispatch_id = fresh_dispatch

@@ -74,6 +74,10 @@ class ChatStore(Protocol):
         """Write a partial (streaming) message unless a final one with that id exists; ``False`` if it does."""
         ...
 
+    def discard_partial(self, chat_id: str, message_id: str) -> None:
+        """Delete the message if it is still a partial (streaming) one."""
+        ...
+
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
         """Ids of chats ``processing`` whose ``updatedAt`` is before ``updated_before``."""
         ...

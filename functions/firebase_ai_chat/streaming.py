@@ -49,6 +49,7 @@ class StreamWriter:
         self._interval = interval
         self._clock = clock
         self._last_write: dict[int, float] = {}
+        self._written: set[str] = set()
         self._closed: set[int] = set()
         self.writes = 0
 
@@ -69,7 +70,16 @@ class StreamWriter:
             streaming=True,
         )
         self.writes += 1
-        if not self._store.stream_message(self._chat_id, self._message_id(position), message):
+        message_id = self._message_id(position)
+        self._written.add(message_id)
+        if not self._store.stream_message(self._chat_id, message_id, message):
             self._closed.add(index)
         elif self._after_write is not None:
             self._after_write()
+
+    def discard(self) -> None:
+        """Remove the partial messages this turn wrote that no final write replaced (the turn was
+        abandoned: its command went stale or the engine failed), so no ghost stays ``streaming``."""
+        for message_id in sorted(self._written):
+            self._store.discard_partial(self._chat_id, message_id)
+        self._written.clear()

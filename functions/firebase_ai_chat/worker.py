@@ -375,16 +375,20 @@ class ChatWorker:
                 after_write=lambda: self._inject("mid_stream", chat),
             )
             started = time.monotonic()
-            reply = self._engine(assistant.engine).run(
-                EngineRequest(
-                    assistant=assistant,
-                    input=inputs,
-                    tools=dispatcher.specs() if dispatcher else [],
-                    data=chat.data,
-                    context=context.context,
-                ),
-                on_text=stream,
-            )
+            try:
+                reply = self._engine(assistant.engine).run(
+                    EngineRequest(
+                        assistant=assistant,
+                        input=inputs,
+                        tools=dispatcher.specs() if dispatcher else [],
+                        data=chat.data,
+                        context=context.context,
+                    ),
+                    on_text=stream,
+                )
+            except Exception:
+                stream.discard()
+                raise
             elapsed_ms = round((time.monotonic() - started) * 1000)
             log.info("model answered %d text(s), %d tool call(s)", len(reply.texts), len(reply.tool_calls))
             self._inject("after_model", chat)
@@ -462,7 +466,12 @@ class ChatWorker:
                 finish,
             )
 
-        chat, run, finish = self._transact(command, run.turn, change)
+        try:
+            chat, run, finish = self._transact(command, run.turn, change)
+        except _StaleError:
+            if reply is not None:
+                stream.discard()
+            raise
         if finish is not None:
             log.info("run done; chat is %s", finish.state.status.value)
             self._inject("after_finish", chat)

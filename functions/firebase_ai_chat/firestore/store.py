@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from google.api_core import exceptions
 from google.cloud import firestore
 
+from ..errors import ChatError, ErrorCode
 from ..models import Author, ChatMessage, ChatState
 from ..store import Change, ChatWrite
 
@@ -46,10 +48,19 @@ class _TransactionSnapshot:
 
 
 class FirestoreChatStore:
-    """``ChatStore`` on a ``google.cloud.firestore.Client``."""
+    """``ChatStore`` on a ``google.cloud.firestore.Client``.
 
-    def __init__(self, client: firestore.Client) -> None:
+    Transactions on a busy chat (many posts at once, a streaming run) contend;
+    each is tried up to ``max_attempts`` times, then fails ``unavailable``
+    (transient: the client may retry, the worker's task is retried).
+    """
+
+    def __init__(self, client: firestore.Client, *, max_attempts: int = 30) -> None:
         self._client = client
+        self._max_attempts = max_attempts
+
+    def _transaction(self) -> firestore.Transaction:
+        return self._client.transaction(max_attempts=self._max_attempts)
 
     def _chat(self, chat_id: str) -> firestore.DocumentReference:
         return self._client.collection(CHATS).document(chat_id)
@@ -79,7 +90,10 @@ class FirestoreChatStore:
             self._write(transaction, reference, write, created=snapshot.state is None)
             return result
 
-        return run(self._client.transaction())
+        try:
+            return run(self._transaction())
+        except exceptions.Aborted as error:
+            raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.") from error
 
     @staticmethod
     def _write(
@@ -118,7 +132,22 @@ class FirestoreChatStore:
             transaction.set(reference, document)
             return True
 
-        return run(self._client.transaction())
+        try:
+            return run(self._transaction())
+        except exceptions.Aborted as error:
+            raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.") from error
+
+    def discard_partial(self, chat_id: str, message_id: str) -> None:
+        """Delete the message in a transaction, only while it is still streaming."""
+        reference = self._chat(chat_id).collection(MESSAGES).document(message_id)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> None:
+            snapshot = reference.get(transaction=transaction)
+            if snapshot.exists and (snapshot.to_dict() or {}).get("streaming"):
+                transaction.delete(reference)
+
+        run(self._transaction())
 
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
         """Chats ``processing`` and not updated since ``updated_before`` (index: status, updatedAt)."""
