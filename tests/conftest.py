@@ -152,16 +152,36 @@ class ChatWatcher:
                 state = dict(self.state)
                 if any(m.get("streaming") for m in self.messages):
                     return None
+                answered = any(
+                    m["author"] == "ai" and m["dispatchId"] == state.get("latestDispatchId") for m in self.messages
+                )
             if not dispatches or state.get("latestDispatchId") != dispatches[-1]:
                 return None
-            return state if state.get("status") in ("userInput", "complete", "failed") else None
+            if state.get("status") == "failed":
+                return state
+            return state if answered and state.get("status") in ("userInput", "complete") else None
 
         return wait_until(answered, timeout=timeout, what=f"the answer to {text!r} (statuses {self.statuses})")
 
     def ai_texts(self) -> list[str]:
-        """The AI messages' texts so far, in order."""
+        """The paragraphs of the AI messages so far, in order.
+
+        Paragraphs, not messages: the Responses API may answer with several messages where Chat
+        Completions answers one message of several paragraphs; the user reads the same text.
+        """
         with self._lock:
-            return [m["text"] for m in self.messages if m["author"] == "ai"]
+            return [p for m in self.messages if m["author"] == "ai" for p in m["text"].split("\n\n")]
+
+    def wait_for_ai_texts(self, count: int, *, timeout: float = 60) -> list[str]:
+        """Wait until at least ``count`` AI paragraphs are there and nothing is streaming; return them."""
+
+        def settled() -> list[str] | None:
+            with self._lock:
+                streaming = any(m.get("streaming") for m in self.messages)
+            texts = self.ai_texts()
+            return texts if len(texts) >= count and not streaming else None
+
+        return wait_until(settled, timeout=timeout, what=f"{count} AI paragraphs (have {self.ai_texts()})")
 
     def close(self) -> None:
         """Stop listening."""

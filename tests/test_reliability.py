@@ -45,8 +45,7 @@ def lost_and_duplicated(texts: list[str], expected: list[str]) -> tuple[int, int
 def check_scenario_outcome(watcher: ChatWatcher, db: firestore.Client, chat: str) -> None:
     """The scenario ended exactly once: sum 15, two answers, one continuation."""
     state = watcher.wait_for_status("userInput")
-    watcher.wait_for_messages(3)
-    texts = watcher.ai_texts()
+    texts = watcher.wait_for_ai_texts(2)
     lost, duplicated = lost_and_duplicated(texts, EXPECTED_TEXTS)
     count("messages lost", lost)
     count("messages duplicated", duplicated)
@@ -56,6 +55,7 @@ def check_scenario_outcome(watcher: ChatWatcher, db: firestore.Client, chat: str
     assert len(list(db.collection(f"{chat}/continuations").stream())) == 1
     user_messages = [m for m in watcher.messages if m["author"] == "user"]
     assert [m["text"] for m in user_messages] == [SCENARIO]
+    assert not any(m.get("streaming") for m in watcher.messages)
 
 
 def command_of(db: firestore.Client, chat: str) -> dict[str, Any]:
@@ -122,9 +122,8 @@ def test_many_posts_to_one_chat_are_all_answered_in_order(client: EmulatorClient
     count("concurrent posts", len(posts))
     watcher = watch(chat, user.uid)
     watcher.wait_for_status("userInput", timeout=90)
-    messages = watcher.wait_for_messages(26)
-    user_texts = [m["text"] for m in messages if m["author"] == "user"]
-    ai_texts = [m["text"] for m in messages if m["author"] == "ai"]
+    ai_texts = watcher.wait_for_ai_texts(13)
+    user_texts = [m["text"] for m in watcher.messages if m["author"] == "user"]
     expected_user = ["m0", *posts]
     lost, duplicated = lost_and_duplicated(user_texts, expected_user)
     ai_lost, ai_duplicated = lost_and_duplicated(ai_texts, [f'You said "{t}".' for t in expected_user])
@@ -132,7 +131,7 @@ def test_many_posts_to_one_chat_are_all_answered_in_order(client: EmulatorClient
     count("messages duplicated", duplicated + ai_duplicated)
     assert (lost, duplicated, ai_lost, ai_duplicated) == (0, 0, 0, 0), (user_texts, ai_texts)
     assert ai_texts == [f'You said "{t}".' for t in user_texts], "answers out of order"
-    assert len(messages) == 26
+    assert len(user_texts) == 13
 
 
 def test_many_chats_in_parallel_on_one_queue(client: EmulatorClient, user: User, watch: Watch) -> None:
