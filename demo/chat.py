@@ -19,7 +19,7 @@ from typing import Any
 from google.cloud import firestore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
-from firebase_ai_chat.testing import EmulatorClient  # noqa: E402 - the library lives in functions/
+from firebase_ai_chat.testing import EmulatorClient
 
 SCRIPT = [
     "add 5",  # a tool call that reduces the data
@@ -51,7 +51,10 @@ class Printer:
                 before = self.state
                 self.state = state
                 assistant = state.get("config", {}).get("assistantId")
-                if (state.get("status"), assistant) != (before.get("status"), before.get("config", {}).get("assistantId")):
+                if (state.get("status"), assistant) != (
+                    before.get("status"),
+                    before.get("config", {}).get("assistantId"),
+                ):
                     print(f"  [status] {state.get('status'):<10} assistant={assistant} data={state.get('data')}")
                 self.changed.notify_all()
 

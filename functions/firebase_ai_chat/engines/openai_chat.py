@@ -19,7 +19,7 @@ from openai.types.chat import ChatCompletion
 
 from .base import EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
 from .context_budget import DEFAULT_BUDGET, trim_history
-from .openai_client import client_from_environment, default_model
+from .openai_client import OpenAIEngineBase
 from .openai_errors import engine_error
 
 
@@ -40,22 +40,10 @@ def _tools(request: EngineRequest) -> list[dict[str, Any]]:
     ]
 
 
-class OpenAIChatEngine:
+class OpenAIChatEngine(OpenAIEngineBase):
     """``Engine`` on ``client.chat.completions``."""
 
     name = "openai-chat"
-
-    def __init__(self, *, client: openai.OpenAI | None = None, model: str | None = None, stream: bool = True) -> None:
-        self._client = client
-        self._model = model
-        self.stream = stream
-
-    @property
-    def client(self) -> openai.OpenAI:
-        """The SDK client (created on first use, from the environment)."""
-        if self._client is None:
-            self._client = client_from_environment()
-        return self._client
 
     def run(self, request: EngineRequest, *, on_text: TextSink | None = None) -> EngineReply:
         """One model turn over the budgeted history."""
@@ -65,7 +53,7 @@ class OpenAIChatEngine:
             [{"role": "system", "content": request.assistant.instructions}] if request.assistant.instructions else []
         )
         arguments: dict[str, Any] = {
-            "model": request.assistant.model or self._model or default_model(),
+            "model": self.model_for(request.assistant.model),
             "messages": [*system, *history],
         }
         if request.tools:

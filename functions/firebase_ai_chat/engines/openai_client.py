@@ -26,3 +26,23 @@ def client_from_environment() -> openai.OpenAI:
         timeout=float(os.environ.get("OPENAI_TIMEOUT", "60")),
         max_retries=int(os.environ.get("OPENAI_MAX_RETRIES", "2")),
     )
+
+
+class OpenAIEngineBase:
+    """What both OpenAI engines share: the client (lazily from the environment), model and streaming."""
+
+    def __init__(self, *, client: openai.OpenAI | None = None, model: str | None = None, stream: bool = True) -> None:
+        self._client = client
+        self._model = model
+        self.stream = stream
+
+    @property
+    def client(self) -> openai.OpenAI:
+        """The SDK client (created on first use, from the environment)."""
+        if self._client is None:
+            self._client = client_from_environment()
+        return self._client
+
+    def model_for(self, assistant_model: str | None) -> str:
+        """The assistant's model, else this engine's, else ``OPENAI_MODEL`` or ``DEFAULT_MODEL``."""
+        return assistant_model or self._model or default_model()

@@ -16,7 +16,7 @@ import openai
 from openai.types.responses import Response
 
 from .base import EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
-from .openai_client import client_from_environment, default_model
+from .openai_client import OpenAIEngineBase
 from .openai_errors import engine_error
 
 
@@ -57,27 +57,15 @@ def _reply(response: Response) -> EngineReply:
     )
 
 
-class OpenAIResponsesEngine:
+class OpenAIResponsesEngine(OpenAIEngineBase):
     """``Engine`` on ``client.responses``."""
 
     name = "openai"
 
-    def __init__(self, *, client: openai.OpenAI | None = None, model: str | None = None, stream: bool = True) -> None:
-        self._client = client
-        self._model = model
-        self.stream = stream
-
-    @property
-    def client(self) -> openai.OpenAI:
-        """The SDK client (created on first use, from the environment)."""
-        if self._client is None:
-            self._client = client_from_environment()
-        return self._client
-
     def run(self, request: EngineRequest, *, on_text: TextSink | None = None) -> EngineReply:
         """One model turn."""
         arguments: dict[str, Any] = {
-            "model": request.assistant.model or self._model or default_model(),
+            "model": self.model_for(request.assistant.model),
             "input": _input_items(request),
         }
         if request.assistant.instructions:
