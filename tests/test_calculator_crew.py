@@ -209,3 +209,37 @@ def test_each_run_leaves_a_history_record(
         assert run["inputTokens"] > 0
         assert run["outputTokens"] > 0
     assert client.rest_get(f"{talk.chat}/runs/{talk.state['latestDispatchId']}", user=user).status_code == 403
+
+
+def test_front_api_hands_over_and_back(
+    client: EmulatorClient, db: firestore.Client, user: User, other_user: User, watch: Watch
+) -> None:
+    from main import DIVIDER
+
+    talk = Conversation(client, user, watch, "add 8")
+    chat = AssistantChat(store=FirestoreChatStore(db), queue=CloudTasksQueue("calculator"))
+    with pytest.raises(ChatError) as denied:
+        chat.hand_over(user_id=other_user.uid, chat_id=talk.chat_id, assistant=DIVIDER)
+    assert denied.value.code is ErrorCode.PERMISSION_DENIED
+
+    handed = chat.hand_over(user_id=user.uid, chat_id=talk.chat_id, assistant=DIVIDER, messages=["divide by 2"])
+    assert handed.status == "processing"
+
+    def divided() -> dict[str, Any] | None:
+        state = db.document(talk.chat).get().to_dict()
+        return state if state["status"] == "userInput" and state["data"] == {"sum": 4} else None
+
+    state = wait_until(divided, what="the divider's answer")
+    assert state["config"]["assistantId"] == "divider"
+    assert [a["assistantId"] for a in state["config"]["stack"]] == ["calculator"]
+    assert talk.watcher.wait_for_ai_texts(2)[-1] == 'divide: data is now {"sum": 4}'
+    assert [m["text"] for m in talk.watcher.messages if m["author"] == "user"] == ["add 8"]
+
+    back = chat.hand_back(user_id=user.uid, chat_id=talk.chat_id)
+    assert back.status == "userInput"
+    assert db.document(talk.chat).get().to_dict()["config"]["assistantId"] == "calculator"
+    with pytest.raises(ChatError) as nothing_left:
+        chat.hand_back(user_id=user.uid, chat_id=talk.chat_id)
+    assert nothing_left.value.code is ErrorCode.FAILED_PRECONDITION
+    talk.say("add 1")
+    assert talk.state["data"] == {"sum": 5}

@@ -260,7 +260,8 @@ class AssistantChat:
                 )
             config = switch(chat.config)
             if not messages:
-                return ChatWrite(state=chat.model_copy(update={"config": config})), (chat, None)
+                switched = chat.model_copy(update={"config": config})
+                return ChatWrite(state=switched), (switched, None)
             state = chat.model_copy(
                 update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
             )
