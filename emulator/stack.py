@@ -488,6 +488,15 @@ def report_stop(killed: list[str]) -> None:
             err(f"stopped leftover: {line}")
 
 
+def start_and_warn(stack: Stack) -> dict[str, tuple[str, int]]:
+    """Start the stack, wait until it is ready, print its warnings; return the addresses."""
+    stack.start()
+    addrs = stack.wait_ready()
+    for w in stack.warnings():
+        err(f"WARNING: {w}")
+    return addrs
+
+
 def run_start() -> int:
     stack = Stack(Config())
 
@@ -502,12 +511,9 @@ def run_start() -> int:
     code = 0
     try:
         try:
-            stack.start()
-            addrs = stack.wait_ready()
+            addrs = start_and_warn(stack)
         except StackError as e:
             return fail_start(stack, e)
-        for w in stack.warnings():
-            err(f"WARNING: {w}")
         print(ready_line(stack.cfg, addrs), flush=True)
         while stack.proc.poll() is None:
             time.sleep(0.5)
@@ -554,12 +560,9 @@ def run_exec(argv: list[str]) -> int:
     code = 1
     try:
         try:
-            stack.start()
-            addrs = stack.wait_ready()
+            addrs = start_and_warn(stack)
         except StackError as e:
             return fail_start(stack, e)
-        for w in stack.warnings():
-            err(f"WARNING: {w}")
         err(ready_line(stack.cfg, addrs))
         env = command_env(stack.cfg, addrs)
         try:
