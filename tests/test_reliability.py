@@ -278,3 +278,43 @@ def test_no_api_key_in_firestore_or_logs(
     log = Path(os.environ["EMULATOR_LOG"]).read_text(errors="replace")
     assert key not in log
     count("documents scanned for secrets", scanned)
+
+
+def test_crash_before_the_follow_up_run_is_enqueued_recovers_on_retry(
+    client: EmulatorClient, db: firestore.Client, user: User, watch: Watch, crash: CrashOnMarker
+) -> None:
+    """A run ends with a post queued behind it, commits, and dies before enqueuing the next run."""
+    from main import CALCULATOR
+
+    store = FirestoreChatStore(db)
+    chat_id, first, queued = store.new_id(), f"first{os.urandom(6).hex()}", f"queued{os.urandom(6).hex()}"
+    state = ChatState(
+        user_id=user.uid,
+        status=ChatStatus.PROCESSING,
+        data={"sum": 0},
+        config=CALCULATOR.model_dump(),
+        latest_dispatch_id=first,
+        next_dispatch_id=queued,
+    )
+    messages = {
+        store.new_id(): ChatMessage(user_id=user.uid, author=Author.USER, text="add 2", dispatch_id=first),
+        store.new_id(): ChatMessage(user_id=user.uid, author=Author.USER, text="add 3", dispatch_id=queued),
+    }
+    store.update(chat_id, lambda _: (ChatWrite(state=state, messages=messages), None))
+    command = ChatCommand(chat_id=chat_id, dispatch_id=first).to_document()
+
+    crash.arm(user.uid, "after_finish")
+    assert client.deliver_task("calculator", command).status_code >= 500, "the worker did not die"
+    after_crash = db.document(f"chats/{chat_id}").get().to_dict()
+    assert (after_crash["status"], after_crash["latestDispatchId"]) == ("processing", queued)
+    count("worker crashes injected")
+
+    assert client.deliver_task("calculator", command, attempt=1).status_code == 200  # Cloud Tasks' retry
+    watcher = watch(f"chats/{chat_id}", user.uid)
+    state_after = watcher.wait_for_status("userInput")
+    assert state_after["data"] == {"sum": 5}
+    texts = watcher.wait_for_ai_texts(2)
+    lost, duplicated = lost_and_duplicated(texts, ['add: data is now {"sum": 2}', 'add: data is now {"sum": 5}'])
+    count("messages lost", lost)
+    count("messages duplicated", duplicated)
+    assert (lost, duplicated) == (0, 0), texts

@@ -161,6 +161,8 @@ class ChatWorker:
                 self._run(command, log)
         except _StaleError:
             log.info("stale or duplicate command: nothing to do")
+            if command.action == "run":
+                self._kick(command, log)
         except ChatError as error:
             if not (error.permanent or delivery.is_last):
                 log.warning("transient failure, will retry: %s", error.message)
@@ -481,6 +483,18 @@ class ChatWorker:
         return chat, run
 
     # -- other commands and outcomes -----------------------------------------------------------
+
+    def _kick(self, command: ChatCommand, log: _Log) -> None:
+        """A stale delivery may be the retry of a run that committed its end but died before
+        enqueuing the follow-up run of queued posts: enqueue the live dispatch if it never started
+        (the task is named after it, so a queued one is not duplicated)."""
+        chat = self._store.get(command.chat_id)
+        if chat is None or chat.status is not ChatStatus.PROCESSING or chat.latest_dispatch_id == command.dispatch_id:
+            return
+        if self._store.record(command.chat_id, run_path(chat.latest_dispatch_id)) is not None:
+            return
+        log.info("the live dispatch %s has not started: enqueuing it", chat.latest_dispatch_id)
+        self._queue.enqueue(ChatCommand(chat_id=command.chat_id, dispatch_id=chat.latest_dispatch_id))
 
     def _inject(self, point: str, chat: ChatState) -> None:
         if self._fault_hook is not None:
