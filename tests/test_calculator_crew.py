@@ -184,7 +184,7 @@ def test_single_run_ends_complete(db: firestore.Client, user: User, watch: Watch
     watcher = watch(started.chat_document, user.uid)
     state = watcher.wait_for_status("complete")
     assert state["data"] == {"sum": 5}
-    assert watcher.ai_texts() == ['add: data is now {"sum": 5}']
+    assert watcher.wait_for_ai_texts(1) == ['add: data is now {"sum": 5}']
     with pytest.raises(ChatError) as closed:
         chat.post_message(user_id=user.uid, chat_id=started.chat_document.removeprefix("chats/"), messages=["more"])
     assert closed.value.code is ErrorCode.FAILED_PRECONDITION
