@@ -55,6 +55,10 @@ def _data_dict(data: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
     return data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
 
 
+def _command_meta(meta: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(meta) if meta is not None else None
+
+
 def _result(chat_id: str, state: ChatState) -> ChatResult:
     return ChatResult(chat_document=f"chats/{chat_id}", status=state.status, data=state.data)
 
@@ -160,7 +164,7 @@ class AssistantChat:
         self._store.update(chat_id, change)
         logger.info("chat created", extra={"chatId": chat_id, "dispatchId": dispatch_id})
         if messages:
-            self._queue.enqueue(ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=command_meta))
+            self._queue.enqueue(ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta)))
         return _result(chat_id, state)
 
     def post_message(
@@ -195,7 +199,7 @@ class AssistantChat:
                 check_transition(chat.status, ChatStatus.PROCESSING)
                 dispatch_id = fresh_dispatch
                 new_state = chat.model_copy(update={"status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id})
-                command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=command_meta)
+                command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta))
             written = self._user_messages(user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta)
             return ChatWrite(state=new_state, messages=written), (new_state, command)
 
@@ -266,7 +270,7 @@ class AssistantChat:
                 update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
             )
             run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in messages])
-            command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=command_meta)
+            command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta))
             return ChatWrite(state=state, records={run_path(dispatch_id): run.to_record()}), (state, command)
 
         state, command = self._store.update(chat_id, change)
@@ -301,7 +305,7 @@ class AssistantChat:
         state, closed = self._store.update(chat_id, change)
         if closed:
             self._queue.enqueue(
-                ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, action="close", meta=command_meta)
+                ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, action="close", meta=_command_meta(command_meta))
             )
             logger.info("chat closed", extra={"chatId": chat_id, "dispatchId": dispatch_id})
         return _result(chat_id, state)

@@ -90,7 +90,7 @@ class ContinuationScheduler:
             }
             chat = snapshot.state
             run_document = snapshot.record(run_path(dispatch_id))
-            if not _running(chat, dispatch_id) or run_document is None:
+            if chat is None or not _running(chat, dispatch_id) or run_document is None:
                 return ChatWrite(records=records), None
             run = RunState.model_validate(run_document)
             calls = [

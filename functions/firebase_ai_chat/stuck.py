@@ -11,6 +11,7 @@ the same dispatch it fails with ``deadline-exceeded``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -66,7 +67,7 @@ class StuckChatSweeper:
         cutoff = (now or datetime.now(UTC)) - self._deadline
         report = SweepReport()
         for chat_id in self._store.processing_since(cutoff, limit=self._batch):
-            outcome = self._store.update(chat_id, lambda snapshot, c=chat_id: self._change(snapshot, c, cutoff))
+            outcome = self._store.update(chat_id, functools.partial(self._change, chat_id=chat_id, cutoff=cutoff))
             if isinstance(outcome, ChatCommand):
                 self._queue.enqueue(outcome)
                 report.requeued.append(chat_id)
@@ -76,7 +77,9 @@ class StuckChatSweeper:
                 logger.error("[chat=%s] stuck: failed", chat_id)
         return report
 
-    def _change(self, snapshot: ChatSnapshot, chat_id: str, cutoff: datetime) -> tuple[ChatWrite, ChatCommand | bool]:
+    def _change(
+        self, snapshot: ChatSnapshot, *, chat_id: str, cutoff: datetime
+    ) -> tuple[ChatWrite, ChatCommand | bool]:
         chat = snapshot.state
         if chat is None or chat.status is not ChatStatus.PROCESSING or chat.updated_at is None:
             return ChatWrite(), False

@@ -23,6 +23,7 @@ with ``error`` set.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -254,8 +255,14 @@ class ChatWorker:
                 chat, run = self._transact(
                     command,
                     run.turn,
-                    lambda current, found, _s, i=index, r=result, a=actions, ms=elapsed_ms, d=seen: self._record_tool(
-                        command, current, found, i, r, a, ms, d
+                    functools.partial(
+                        self._record_tool,
+                        command,
+                        index=index,
+                        result=result,
+                        actions=actions,
+                        elapsed_ms=elapsed_ms,
+                        seen_data=seen,
                     ),
                 )
         return chat, run
@@ -285,6 +292,8 @@ class ChatWorker:
         command: ChatCommand,
         chat: ChatState,
         run: RunState | None,
+        _snapshot: ChatSnapshot,
+        *,
         index: int,
         result: ToolResult,
         actions: tuple[HandOver | HandBack, ...],
