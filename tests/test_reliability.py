@@ -58,6 +58,19 @@ def check_scenario_outcome(watcher: ChatWatcher, db: firestore.Client, chat: str
     assert not any(m.get("streaming") for m in watcher.messages)
 
 
+def deliver_until_acknowledged(client: EmulatorClient, payload: dict[str, Any], attempts: int = 5) -> int:
+    """Deliver a task again after a retryable failure (5xx), as Cloud Tasks would; returns the deliveries.
+
+    Each is sent as a first attempt: these are extra copies of a task whose own delivery goes on.
+    """
+    for attempt in range(attempts):
+        status = client.deliver_task("calculator", payload).status_code
+        if status == 200:
+            return attempt + 1
+        assert status >= 500, f"a delivery was refused with {status}"
+    pytest.fail(f"the task was never acknowledged in {attempts} deliveries")
+
+
 def command_of(db: firestore.Client, chat: str) -> dict[str, Any]:
     state = db.document(chat).get().to_dict()
     return ChatCommand(chat_id=chat.removeprefix("chats/"), dispatch_id=state["latestDispatchId"]).to_document()
@@ -70,9 +83,9 @@ def test_duplicate_and_stale_deliveries_change_nothing(
     first = command_of(db, chat)
     watcher = watch(chat, user.uid)
     with ThreadPoolExecutor(4) as pool:  # the same task delivered again, concurrently with the real one
-        answers = list(pool.map(lambda _: client.deliver_task("calculator", first).status_code, range(3)))
-    count("tasks delivered twice (or more)", 3)
-    assert answers == [200, 200, 200]
+        answers = list(pool.map(lambda _: deliver_until_acknowledged(client, first), range(3)))
+    count("tasks delivered twice (or more)", sum(answers))
+    assert all(1 <= deliveries <= 5 for deliveries in answers), answers
     check_scenario_outcome(watcher, db, chat)
 
     client.call("postToCalculate", {"chatDocument": chat, "message": "add 1"}, user=user)
@@ -80,7 +93,7 @@ def test_duplicate_and_stale_deliveries_change_nothing(
     second = command_of(db, chat)
     before = database_fingerprint(db, user.uid)
     for payload in (second, first, second, first):  # late and out of order
-        assert client.deliver_task("calculator", payload).status_code == 200
+        deliver_until_acknowledged(client, payload)
     count("tasks delivered twice (or more)", 4)
     count("stale tasks delivered", 2)
     assert database_fingerprint(db, user.uid) == before

@@ -92,7 +92,7 @@ class FirestoreChatStore:
 
         try:
             return run(self._transaction())
-        except exceptions.Aborted as error:
+        except (exceptions.Aborted, ValueError) as error:  # ValueError: "Failed to commit transaction in N attempts"
             raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.") from error
 
     @staticmethod
@@ -134,7 +134,7 @@ class FirestoreChatStore:
 
         try:
             return run(self._transaction())
-        except exceptions.Aborted as error:
+        except (exceptions.Aborted, ValueError) as error:  # ValueError: "Failed to commit transaction in N attempts"
             raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.") from error
 
     def discard_partial(self, chat_id: str, message_id: str) -> None:
