@@ -190,18 +190,15 @@ class AssistantChat:
                 dispatch_id = chat.next_dispatch_id or fresh_dispatch
                 new_state = chat.model_copy(update={"next_dispatch_id": dispatch_id})
                 command = None
-                if chat.next_dispatch_id:  # already queued: leave the chat alone (less lock contention)
-                    written = self._user_messages(
-                        user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta
-                    )
-                    return ChatWrite(messages=written), (new_state, command)
             else:
                 check_transition(chat.status, ChatStatus.PROCESSING)
                 dispatch_id = fresh_dispatch
                 new_state = chat.model_copy(update={"status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id})
                 command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta))
             written = self._user_messages(user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta)
-            return ChatWrite(state=new_state, messages=written), (new_state, command)
+            # Behind an already queued post the chat is unchanged: not writing it means less lock contention.
+            changed = new_state if new_state != chat else None
+            return ChatWrite(state=changed, messages=written), (new_state, command)
 
         state, command = self._store.update(chat_id, change)
         if command is not None:

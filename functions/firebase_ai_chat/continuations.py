@@ -20,9 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from .errors import ChatError, ErrorCode
-from .models import ChatCommand, ChatState
+from .models import ChatCommand
 from .run_state import RunState, run_path
-from .status import ChatStatus
 from .store import ChatSnapshot, ChatStore, ChatWrite
 from .task_queue import TaskQueue
 from .tools import CompletedResult, DataReduction
@@ -90,7 +89,7 @@ class ContinuationScheduler:
             }
             chat = snapshot.state
             run_document = snapshot.record(run_path(dispatch_id))
-            if chat is None or not _running(chat, dispatch_id) or run_document is None:
+            if chat is None or not chat.is_running(dispatch_id) or run_document is None:
                 return ChatWrite(records=records), None
             run = RunState.model_validate(run_document)
             calls = [
@@ -110,7 +109,3 @@ class ContinuationScheduler:
             self._queue.enqueue(outcome)
         logger.info("[chat=%s dispatch=%s] continuation %s resumed", chat_id, dispatch_id, continuation)
         return True
-
-
-def _running(chat: ChatState | None, dispatch_id: str) -> bool:
-    return chat is not None and chat.status is ChatStatus.PROCESSING and chat.latest_dispatch_id == dispatch_id

@@ -94,6 +94,10 @@ class ChatState(Model):
     updated_at: datetime | None = None
     error: ErrorInfo | None = None
 
+    def is_running(self, dispatch_id: str) -> bool:
+        """Whether ``dispatch_id`` is the live run: the chat is ``processing`` it."""
+        return self.status is ChatStatus.PROCESSING and self.latest_dispatch_id == dispatch_id
+
 
 class ChatMessage(Model):
     """``chats/{chatId}/messages/{messageId}``."""

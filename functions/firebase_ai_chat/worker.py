@@ -100,10 +100,6 @@ def ai_message_id(dispatch_id: str, index: int) -> str:
     return f"{dispatch_id}-ai-{index:03d}"
 
 
-def _is_current(chat: ChatState | None, dispatch_id: str) -> bool:
-    return chat is not None and chat.latest_dispatch_id == dispatch_id and chat.status is ChatStatus.PROCESSING
-
-
 class _StaleError(Exception):
     """The command is no longer current, or another delivery moved the run on."""
 
@@ -205,7 +201,7 @@ class ChatWorker:
 
         def guarded(snapshot: ChatSnapshot) -> tuple[ChatWrite, T | _StaleError]:
             chat = snapshot.state
-            if chat is None or not _is_current(chat, command.dispatch_id):
+            if chat is None or not chat.is_running(command.dispatch_id):
                 return ChatWrite(), _StaleError()
             found = snapshot.record(run_path(command.dispatch_id))
             run = RunState.model_validate(found) if found is not None else None
