@@ -395,6 +395,7 @@ class ChatWorker:
                 )
             except Exception:
                 stream.discard()
+                self._raise_if_moved_on(command, run.turn)
                 raise
             elapsed_ms = round((time.monotonic() - started) * 1000)
             log.info("model answered %d text(s), %d tool call(s)", len(reply.texts), len(reply.tool_calls))
@@ -489,6 +490,16 @@ class ChatWorker:
 
     # -- other commands and outcomes -----------------------------------------------------------
 
+    def _raise_if_moved_on(self, command: ChatCommand, turn: int) -> None:
+        """A failure of a delivery that another delivery has overtaken (it may have sent the model
+        inputs that were already answered) is that delivery's staleness, not the chat's failure."""
+        chat = self._store.get(command.chat_id)
+        found = self._store.record(command.chat_id, run_path(command.dispatch_id))
+        if chat is None or not chat.is_running(command.dispatch_id) or found is None:
+            raise _StaleError()
+        if RunState.model_validate(found).turn != turn:
+            raise _StaleError()
+
     def _kick(self, command: ChatCommand, log: _Log) -> None:
         """A stale delivery may be the retry of a run that committed its end but died before
         enqueuing the follow-up run of queued posts: enqueue the live dispatch if it never started
@@ -535,11 +546,11 @@ class ChatWorker:
 
 
 def failing(dispatch_id: str, error: ErrorInfo) -> Callable[[ChatSnapshot], tuple[ChatWrite, bool]]:
-    """A change that fails the chat (and marks its run) if ``dispatch_id`` is still its live dispatch."""
+    """A change that fails the chat (and marks its run) if it is still running ``dispatch_id``."""
 
     def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, bool]:
         current = snapshot.state
-        if current is None or current.status.is_final or current.latest_dispatch_id != dispatch_id:
+        if current is None or not current.is_running(dispatch_id):
             return ChatWrite(), False
         records: dict[str, dict[str, Any] | None] = {}
         found = snapshot.record(run_path(dispatch_id))
