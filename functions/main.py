@@ -85,7 +85,9 @@ class Operand(BaseModel):
 class DividerRequest(BaseModel):
     """What the user wants from the divider."""
 
-    request: str = Field(description="The user's request, passed on to the divider")
+    request: str | None = Field(
+        default=None, description="The user's request, passed on to the divider (default: the user's message)"
+    )
 
 
 CALCULATOR = AssistantConfig(
@@ -119,6 +121,7 @@ PHRASES = [
     Phrase(rf"multiply by {NUMBER}", "multiply", _value),
     Phrase(rf"divide by {NUMBER}", "divide", _value),
     Phrase(r"(divide.*)", "switchToDivider", lambda m: {"request": m[1]}),
+    Phrase(r"switch to (?:the )?divider", "switchToDivider"),
     Phrase(r"hand back|go back|done dividing", "handBack"),
 ]
 
@@ -170,7 +173,7 @@ def multiply(ctx: ToolContext[CalculatorData], args: Operand) -> Any:
 @calculator_tools.tool(description="Hand the chat over to the divider assistant for divisions")
 def switchToDivider(ctx: ToolContext[CalculatorData], args: DividerRequest) -> ToolValue:  # noqa: N802
     """Hand over to the divider with the user's request."""
-    ctx.hand_over(DIVIDER, messages=[args.request])
+    ctx.hand_over(DIVIDER, messages=[args.request] if args.request else [])
     return ToolValue(value="The divider takes over.")
 
 

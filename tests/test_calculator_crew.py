@@ -153,6 +153,18 @@ def test_hand_over_then_hand_back_keeps_one_conversation(
         assert any("divide the user's running sum" in text for text in instructions)
 
 
+def test_hand_over_without_a_request_gives_the_new_assistant_the_users_message(
+    client: EmulatorClient, user: User, watch: Watch
+) -> None:
+    talk = Conversation(client, user, watch, "add 6")
+    state = talk.say("switch to the divider")
+    assert state["config"]["assistantId"] == "divider"
+    assert [a["assistantId"] for a in state["config"]["stack"]] == ["calculator"]
+    assert talk.watcher.ai_texts()[-1] == 'You said "switch to the divider".'
+    state = talk.say("divide by 3")
+    assert state["data"] == {"sum": 2}
+
+
 def test_meta_is_in_messages_and_in_the_completion_handler(
     client: EmulatorClient, db: firestore.Client, user: User, watch: Watch
 ) -> None:

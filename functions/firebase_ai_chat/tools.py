@@ -141,7 +141,11 @@ class ToolContext(Generic[DataT]):
     actions: list[HandOver | HandBack] = field(default_factory=list)
 
     def hand_over(self, assistant: AssistantConfig, *, messages: Sequence[str] = ()) -> None:
-        """After this turn's tools, switch the chat to ``assistant`` (the current one is stacked)."""
+        """After this turn's tools, switch the chat to ``assistant`` (the current one is stacked).
+
+        ``messages`` are the new assistant's input; without them it gets the user's messages of
+        the command being run (the request that made the chat change hands).
+        """
         self.actions.append(HandOver(assistant=assistant, messages=tuple(messages)))
 
     def hand_back(self, *, messages: Sequence[str] = ()) -> None:

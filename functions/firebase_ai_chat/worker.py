@@ -23,6 +23,7 @@ with ``error`` set.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -281,7 +282,23 @@ class ChatWorker:
                 assistant=chat.config.assistant,
             ),
         )
-        return dispatched.result, dispatched.actions
+        return dispatched.result, self._with_request(command, dispatched.actions)
+
+    def _with_request(
+        self, command: ChatCommand, actions: tuple[HandOver | HandBack, ...]
+    ) -> tuple[HandOver | HandBack, ...]:
+        """A tool's hand-over without messages passes on the user's messages of this command, so the
+        new assistant answers the request that made the chat change hands (it would get no input else)."""
+        if not any(isinstance(action, HandOver) and not action.messages for action in actions):
+            return actions
+        found = self._store.messages(command.chat_id, dispatch_id=command.dispatch_id, author=Author.USER)
+        texts = tuple(message.text for message in found)
+        return tuple(
+            dataclasses.replace(action, messages=texts)
+            if isinstance(action, HandOver) and not action.messages
+            else action
+            for action in actions
+        )
 
     def _record_tool(
         self,
