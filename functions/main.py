@@ -47,10 +47,10 @@ from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.stuck import StuckChatSweeper
-from firebase_ai_chat.task_handler import handle_task
+from firebase_ai_chat.task_handler import delivery_of, handle_task
 from firebase_ai_chat.tasks import CloudTasksQueue, enqueue_task
 from firebase_ai_chat.testing.faults import CrashOnMarker
-from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue, reduce
+from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 
 logging.basicConfig(level=logging.INFO)
 firebase_app()  # callables verify ID tokens with the default app: it must exist before the first call
@@ -79,7 +79,7 @@ class CalculatorData(BaseModel):
 class Operand(BaseModel):
     """A number to apply to the sum."""
 
-    value: float = Field(description="The number")
+    value: float = Field(description="The number", allow_inf_nan=False)
 
 
 class DividerRequest(BaseModel):
@@ -127,7 +127,8 @@ PHRASES = [
 
 
 def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
+    """Whole numbers as ints while floats hold them exactly (|x| < 2**53); others stay floats."""
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
 
 
 calculator_tools = Toolset(CalculatorData)
@@ -154,17 +155,17 @@ def subtract(ctx: ToolContext[CalculatorData], args: Operand) -> CalculatorData:
 
 
 class MultiplyTask(BaseModel):
-    """The payload of the ``multiplier`` task."""
+    """The payload of the ``multiplier`` task: the factor only. The sum is read when the call
+    resumes (a copy taken now could overwrite what changed meanwhile)."""
 
     continuation_id: str = Field(alias="continuationId")
-    sum: float
-    factor: float
+    factor: float = Field(allow_inf_nan=False)
 
 
 @calculator_tools.tool(description="Multiply the sum by a number (computed asynchronously)")
 def multiply(ctx: ToolContext[CalculatorData], args: Operand) -> Any:
-    """Hand the product to the ``multiplier`` function and suspend until it resumes the call."""
-    task = MultiplyTask(continuationId=ctx.continuation.id, sum=ctx.data.sum, factor=args.value)
+    """Hand the factor to the ``multiplier`` function and suspend until it resumes the call."""
+    task = MultiplyTask(continuationId=ctx.continuation.id, factor=args.value)
     task_id = "multiply-" + ctx.continuation.id.replace(".", "_")
     enqueue_task(MULTIPLIER, task.model_dump(by_alias=True), task_id=task_id, app=firebase_app())
     return ctx.continuation.suspend()
@@ -255,12 +256,17 @@ def _create(uid: str, payload: MessageInput) -> ChatResult:
         messages=[payload.message],
         meta=META,
         command_meta={"command": "calculate"},
+        client_message_id=payload.client_message_id,
     )
 
 
 def _post(uid: str, payload: PostMessageInput) -> ChatResult:
     return _chat().post_message(
-        user_id=uid, chat_id=payload.chat_id, messages=[payload.message], command_meta={"command": "post"}
+        user_id=uid,
+        chat_id=payload.chat_id,
+        messages=[payload.message],
+        command_meta={"command": "post"},
+        client_message_id=payload.client_message_id,
     )
 
 
@@ -300,9 +306,18 @@ def calculator(request: tasks_fn.CallableRequest[Any]) -> None:
     retry_config=options.RetryConfig(max_attempts=MAX_ATTEMPTS, min_backoff_seconds=1, max_backoff_seconds=30),
 )
 def multiplier(request: tasks_fn.CallableRequest[Any]) -> None:
-    """Multiply asynchronously, then resume the suspended ``multiply`` call with the product."""
+    """Multiply asynchronously, then resume the suspended ``multiply`` call with the product of the
+    sum *as it is then* (a resumer runs inside the resuming transaction). If every attempt fails,
+    the last one resumes the call with a tool error, so the chat goes on."""
     task = MultiplyTask.model_validate(request.data)
-    _continuations().resume(task.continuation_id, reduce(CalculatorData(sum=_number(task.sum * task.factor))))
+    product = calculator_tools.resumer("multiply", lambda data: CalculatorData(sum=_number(data.sum * task.factor)))
+    try:
+        _continuations().resume(task.continuation_id, product)
+    except Exception:
+        if not delivery_of(request, max_attempts=MAX_ATTEMPTS).is_last:
+            raise
+        logging.getLogger("calculator").exception("multiplier: last attempt failed; resuming with an error")
+        _continuations().resume(task.continuation_id, ToolFailure(message="The multiplication could not be done."))
 
 
 @scheduler_fn.on_schedule(schedule="every 5 minutes")

@@ -97,6 +97,7 @@ class ChatWatcher:
 
     def __init__(self, db: firestore.Client, chat_document: str, uid: str) -> None:
         self._lock = threading.Lock()
+        self.chat_document = chat_document
         self.statuses: list[str] = []
         self.messages: list[dict[str, Any]] = []
         self.versions: list[dict[str, Any]] = []

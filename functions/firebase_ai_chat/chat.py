@@ -6,10 +6,20 @@ most one task and returns at once; it never waits for the model.
 Posting while the chat is ``processing`` never loses the message: it is stored
 at once with the id of the *next* dispatch (``chats/{id}.nextDispatchId``) and
 answered by the run that starts when the current one ends.
+
+A ``client_message_id`` (the client's idempotency key) makes ``create`` and
+``post_message`` safe to retry: the chat id (for ``create``) and the message
+ids derive from the user and the key, so a repeated call finds what the first
+one stored and returns the chat as it is, storing and running nothing new (it
+enqueues the first call's run again, harmlessly, in case the first call died
+between its commit and its enqueue). Two racing calls with one key meet in
+the same transaction: one writes, the other replays. The same key with
+another message is ``invalid-argument``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -63,6 +73,35 @@ def _result(chat_id: str, state: ChatState) -> ChatResult:
     return ChatResult(chat_document=f"chats/{chat_id}", status=state.status, data=state.data)
 
 
+def keyed_id(*parts: str) -> str:
+    """A document id derived from ``parts`` (a user and a client's key): the same parts, the same id."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _replayed(
+    snapshot: ChatSnapshot, first_message_id: str, text: str, user_id: str
+) -> tuple[ChatState, ChatMessage] | None:
+    """The chat and message stored by an earlier call with the same client key, if there was one."""
+    found = snapshot.record(f"messages/{first_message_id}")
+    if found is None:
+        return None
+    message = ChatMessage.model_validate(found)
+    if message.user_id != user_id or message.text != text:
+        raise ChatError(ErrorCode.INVALID_ARGUMENT, "clientMessageId was already used for another message.")
+    return _owned(snapshot.state, user_id), message
+
+
+def _rerun(chat_id: str, chat: ChatState, message: ChatMessage, meta: dict[str, Any] | None) -> ChatCommand | None:
+    """The run of a replayed call's message, when it is the chat's live one (enqueuing it again is harmless)."""
+    if not chat.is_running(message.dispatch_id):
+        return None
+    return ChatCommand(chat_id=chat_id, dispatch_id=message.dispatch_id, meta=meta)
+
+
+def _message_id(user_id: str, key: str | None, index: int) -> str:
+    return f"{keyed_id(user_id, 'message', key or '')}-{index}"
+
+
 class AssistantChat:
     """Creates chats and posts to them on behalf of an authenticated user."""
 
@@ -78,11 +117,12 @@ class AssistantChat:
         self._dispatch_ids = dispatch_ids
 
     def _user_messages(
-        self, *, user_id: str, dispatch_id: str, texts: Sequence[str], meta: ChatMeta | None
+        self, *, user_id: str, dispatch_id: str, texts: Sequence[str], meta: ChatMeta | None, key: str | None
     ) -> dict[str, ChatMessage]:
         message_meta = meta.user_message_meta if meta else None
+        ids = [_message_id(user_id, key, index) if key else self._store.new_id() for index in range(len(texts))]
         return {
-            self._store.new_id(): ChatMessage(
+            ids[index]: ChatMessage(
                 user_id=user_id,
                 author=Author.USER,
                 text=text,
@@ -102,10 +142,20 @@ class AssistantChat:
         messages: Sequence[str] = (),
         meta: ChatMeta | None = None,
         command_meta: Mapping[str, Any] | None = None,
+        client_message_id: str | None = None,
     ) -> ChatResult:
-        """Create a chat owned by ``user_id``; with ``messages`` it starts a run at once."""
+        """Create a chat owned by ``user_id``; with ``messages`` it starts a run at once.
+
+        With ``client_message_id`` (and messages) a retried call returns the chat the first one created.
+        """
         return self._create(
-            user_id=user_id, assistant=assistant, data=data, messages=messages, meta=meta, command_meta=command_meta
+            user_id=user_id,
+            assistant=assistant,
+            data=data,
+            messages=messages,
+            meta=meta,
+            command_meta=command_meta,
+            key=client_message_id if messages else None,
         )
 
     def single_run(
@@ -141,8 +191,9 @@ class AssistantChat:
         meta: ChatMeta | None,
         command_meta: Mapping[str, Any] | None,
         single_run: bool = False,
+        key: str | None = None,
     ) -> ChatResult:
-        chat_id = self._store.new_id()
+        chat_id = keyed_id(user_id, "chat", key) if key else self._store.new_id()
         dispatch_id = self._dispatch_ids()
         status = ChatStatus.PROCESSING if messages else ChatStatus.CREATED
         state = ChatState(
@@ -154,18 +205,23 @@ class AssistantChat:
             latest_dispatch_id=dispatch_id,
             single_run=single_run,
         )
-        written = self._user_messages(user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=meta)
+        written = self._user_messages(user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=meta, key=key)
+        command_data = _command_meta(command_meta)
 
-        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, ChatState]:
+        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
             if snapshot.state is not None:
-                raise ChatError(ErrorCode.FAILED_PRECONDITION, "Chat already exists.")
-            return ChatWrite(state=state, messages=written), state
+                replay = _replayed(snapshot, _message_id(user_id, key, 0), messages[0], user_id) if key else None
+                if replay is None:
+                    raise ChatError(ErrorCode.FAILED_PRECONDITION, "Chat already exists.")
+                return ChatWrite(), (replay[0], _rerun(chat_id, *replay, command_data))
+            command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=command_data) if messages else None
+            return ChatWrite(state=state, messages=written), (state, command)
 
-        self._store.update(chat_id, change)
-        logger.info("chat created", extra={"chatId": chat_id, "dispatchId": dispatch_id})
-        if messages:
-            self._queue.enqueue(ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta)))
-        return _result(chat_id, state)
+        stored, command = self._store.update(chat_id, change)
+        logger.info("chat created", extra={"chatId": chat_id, "dispatchId": stored.latest_dispatch_id})
+        if command is not None:
+            self._queue.enqueue(command)
+        return _result(chat_id, stored)
 
     def post_message(
         self,
@@ -174,14 +230,21 @@ class AssistantChat:
         chat_id: str,
         messages: Sequence[str],
         command_meta: Mapping[str, Any] | None = None,
+        client_message_id: str | None = None,
     ) -> ChatResult:
-        """Add user messages; they are answered now, or after the run in progress."""
+        """Add user messages; they are answered now, or after the run in progress.
+
+        With ``client_message_id`` a retried call stores and runs nothing new and returns the chat."""
         if not messages:
             raise ChatError(ErrorCode.INVALID_ARGUMENT, "No message to post.")
         fresh_dispatch = self._dispatch_ids()
+        key = client_message_id
 
         def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
             chat = _owned(snapshot.state, user_id)
+            replay = _replayed(snapshot, _message_id(user_id, key, 0), messages[0], user_id) if key else None
+            if replay is not None:
+                return ChatWrite(), (chat, _rerun(chat_id, *replay, _command_meta(command_meta)))
             if chat.status.is_final or chat.single_run:
                 raise ChatError(
                     ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it takes no more messages."
@@ -195,7 +258,9 @@ class AssistantChat:
                 dispatch_id = fresh_dispatch
                 new_state = chat.model_copy(update={"status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id})
                 command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta))
-            written = self._user_messages(user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta)
+            written = self._user_messages(
+                user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta, key=key
+            )
             # Behind an already queued post the chat is unchanged: not writing it means less lock contention.
             changed = new_state if new_state != chat else None
             return ChatWrite(state=changed, messages=written), (new_state, command)

@@ -2,12 +2,21 @@
 
 When a tool returns ``Continuation.suspend()`` the worker stores a record at
 ``chats/{chatId}/continuations/{continuationId}`` and the chat stays
-``processing``. Later any process calls ``ContinuationScheduler.resume`` with
-the id and the result: in one transaction the result is written into the
-run (a ``DataReduction`` also becomes the chat's ``data``) and the record is
-marked resumed; then a task continues the run exactly where it stopped, with
-the other tool calls of that turn intact. Resuming twice is a no-op; an
-unknown id is ``not-found``.
+``processing``; the calls the model made after it in the same turn wait. Later
+any process calls ``ContinuationScheduler.resume`` with the id and the result:
+in one transaction the result is written into the run (a ``DataReduction``
+also becomes the chat's ``data``) and the record is marked resumed; then a
+task continues the run exactly where it stopped.
+
+The result is best given as a ``Resumer``: a function of the chat data *as it
+is when the call resumes*, called inside that transaction (``Toolset.resumer``
+makes a typed one). A result computed from a copy of the data taken when the
+tool suspended would overwrite whatever changed since. Whatever the resumer
+returns is checked like a tool's result (``tools.checked``): an exception or
+data Firestore cannot store becomes a tool error the model reads, so a
+resumed chat always goes on. Resuming twice is a no-op; an unknown id is
+``not-found``; a call whose tool has not finished suspending yet is
+``unavailable`` (transient: retry).
 """
 
 from __future__ import annotations
@@ -20,11 +29,11 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from .errors import ChatError, ErrorCode
-from .models import ChatCommand
+from .models import DOCUMENT_ID, ChatCommand
 from .run_state import RunState, run_path
 from .store import ChatSnapshot, ChatStore, ChatWrite
 from .task_queue import TaskQueue
-from .tools import CompletedResult, DataReduction
+from .tools import CompletedResult, DataReduction, Resumer, Suspended, checked, unexpected_failure
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +52,7 @@ def continuation_path(continuation: str) -> str:
 
 def _parse(continuation: str) -> tuple[str, str]:
     match = _ID.match(continuation) if isinstance(continuation, str) else None
-    if match is None:
+    if match is None or not all(re.fullmatch(DOCUMENT_ID, part) for part in match.group(1, 2)):
         raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
     return match.group(1), match.group(2)
 
@@ -60,6 +69,24 @@ class ContinuationRecord(BaseModel):
     result: dict[str, Any] | None = None
 
 
+def _is_running_call(run: RunState | None, continuation: str) -> bool:
+    return run is not None and any(c.continuation_id == continuation and c.result is None for c in run.calls)
+
+
+def _completed(result: CompletedResult | Resumer, data: dict[str, Any], tool: str) -> CompletedResult:
+    """The result to store: a resumer's answer on ``data``; anything unstorable as a tool error."""
+    if callable(result):
+        try:
+            result = result(dict(data))
+        except Exception:
+            logger.exception("the resumer of %s raised", tool)
+            return unexpected_failure(tool)
+    completed = checked(result, tool)
+    if isinstance(completed, Suspended):
+        return unexpected_failure(tool)
+    return completed
+
+
 class ContinuationScheduler:
     """Resumes suspended tool calls; usable from any function or process."""
 
@@ -67,37 +94,44 @@ class ContinuationScheduler:
         self._store = store
         self._queue = queue
 
-    def resume(self, continuation: str, result: CompletedResult) -> bool:
+    def resume(self, continuation: str, result: CompletedResult | Resumer) -> bool:
         """Complete the suspended call with ``result`` and continue its run.
 
+        ``result`` is a completed result, or a ``Resumer`` called with the chat's current data
+        inside the transaction (the way to compute a result from the data without losing updates).
         Returns ``False`` (and changes nothing) when it was already resumed.
-        Raises ``ChatError(not-found)`` for an unknown id.
+        Raises ``ChatError(not-found)`` for an unknown id, ``ChatError(unavailable)`` (transient)
+        while the tool that suspends has not finished suspending.
         """
         chat_id, dispatch_id = _parse(continuation)
 
         def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, ChatCommand | bool | None]:
             found = snapshot.record(continuation_path(continuation))
+            chat = snapshot.state
+            run_document = snapshot.record(run_path(dispatch_id))
+            run = RunState.model_validate(run_document) if run_document is not None else None
             if found is None:
+                if chat is not None and chat.is_running(dispatch_id) and _is_running_call(run, continuation):
+                    raise ChatError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
                 raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
             record = ContinuationRecord.model_validate(found)
             if record.status == "resumed":
                 return ChatWrite(), False
-            document = result.model_dump(mode="json")
+            completed = _completed(result, chat.data if chat else {}, record.tool)
+            document = completed.model_dump(mode="json")
             resumed = record.model_copy(update={"status": "resumed", "result": document})
             records: dict[str, dict[str, Any] | None] = {
                 continuation_path(continuation): resumed.model_dump(mode="json", by_alias=True)
             }
-            chat = snapshot.state
-            run_document = snapshot.record(run_path(dispatch_id))
-            if chat is None or not chat.is_running(dispatch_id) or run_document is None:
+            if chat is None or not chat.is_running(dispatch_id) or run is None:
                 return ChatWrite(records=records), None
-            run = RunState.model_validate(run_document)
             calls = [
-                call.model_copy(update={"result": document}) if call.continuation_id == continuation else call
+                call.model_copy(update={"result": completed}) if call.continuation_id == continuation else call
                 for call in run.calls
             ]
-            records[run_path(dispatch_id)] = run.model_copy(update={"calls": calls}).to_record()
-            state = chat.model_copy(update={"data": result.data}) if isinstance(result, DataReduction) else None
+            updated = run.model_copy(update={"calls": calls, "version": run.version + 1})
+            records[run_path(dispatch_id)] = updated.to_record()
+            state = chat.model_copy(update={"data": completed.data}) if isinstance(completed, DataReduction) else None
             command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, continuation_id=continuation)
             return ChatWrite(state=state, records=records), command
 

@@ -7,12 +7,14 @@ and the reference TypeScript library read); Python code uses snake_case.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from .errors import ChatError, ErrorCode
 from .status import ChatStatus
@@ -20,14 +22,33 @@ from .status import ChatStatus
 MAX_MESSAGE_LENGTH = 4000
 """Longest user message accepted by the callables, in characters."""
 
-CHAT_DOCUMENT_PATTERN = re.compile(r"^chats/([A-Za-z0-9_-]{1,128})$")
+DOCUMENT_ID = r"(?!__.*__$)[A-Za-z0-9_-]{1,128}"
+"""A document id the library accepts from outside: letters, digits, ``_`` and ``-``, never
+``__…__`` (Firestore reserves those ids and rejects them)."""
+
+CHAT_DOCUMENT_PATTERN = re.compile(rf"^chats/({DOCUMENT_ID})$")
 """A chat document path as clients send it: ``chats/{chatId}``."""
+
+CLIENT_MESSAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+"""A client's idempotency key for a call (``clientMessageId``)."""
+
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+"""Fillers that Unicode files as letters or symbols but that render as nothing."""
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: only spaces, controls, zero-width or other invisible characters."""
+    return all(
+        char.isspace() or char in _INVISIBLE_LETTERS or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+        for char in text
+    )
 
 
 class Model(BaseModel):
     """Base: camelCase on the wire, snake_case in Python, unknown fields ignored."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, regex_engine="python-re")
 
     def to_document(self) -> dict[str, Any]:
         """The Firestore / JSON representation."""
@@ -121,8 +142,8 @@ class ChatCommand(Model):
     ``close`` (the chat was closed: call the completion handler).
     """
 
-    chat_id: str = Field(min_length=1, max_length=128)
-    dispatch_id: str = Field(min_length=1, max_length=128)
+    chat_id: str = Field(pattern=f"^{DOCUMENT_ID}$")
+    dispatch_id: str = Field(pattern=f"^{DOCUMENT_ID}$")
     action: Literal["run", "close"] = "run"
     continuation_id: str | None = Field(default=None, max_length=300)
     """Set when a resumed continuation continues the run (names the task apart from the first one)."""
@@ -156,18 +177,30 @@ def chat_id_of(chat_document: str) -> str:
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
 
 
 class MessageInput(_Input):
-    """Callable input that starts a chat: ``{message}``."""
+    """Callable input that starts a chat: ``{message, clientMessageId?}``.
+
+    ``clientMessageId`` makes the call idempotent for its user: a retry with the same id
+    returns the first call's result and stores and runs nothing new.
+    """
 
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
+    client_message_id: str | None = Field(default=None, alias="clientMessageId")
+
+    @field_validator("client_message_id")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        if value is not None and re.match(CLIENT_MESSAGE_ID_PATTERN, value) is None:
+            raise PydanticCustomError("client_message_id", "must be 1 to 128 letters, digits, _ or -")
+        return value
 
     @field_validator("message")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("message must not be blank")
         try:
             value.encode("utf-8")
@@ -179,7 +212,16 @@ class MessageInput(_Input):
 class ChatDocumentInput(_Input):
     """Callable input naming an existing chat: ``{chatDocument}``."""
 
-    chat_document: str = Field(alias="chatDocument", pattern=CHAT_DOCUMENT_PATTERN.pattern)
+    chat_document: str = Field(alias="chatDocument")
+
+    @field_validator("chat_document")
+    @classmethod
+    def _chat_path(cls, value: str) -> str:
+        if CHAT_DOCUMENT_PATTERN.match(value) is None:
+            raise PydanticCustomError(
+                "chat_document", "must look like chats/{chatId} (letters, digits, _ and -; not __…__)"
+            )
+        return value
 
     @property
     def chat_id(self) -> str:
@@ -188,4 +230,4 @@ class ChatDocumentInput(_Input):
 
 
 class PostMessageInput(ChatDocumentInput, MessageInput):
-    """Callable input that posts to a chat: ``{chatDocument, message}``."""
+    """Callable input that posts to a chat: ``{chatDocument, message, clientMessageId?}``."""

@@ -7,14 +7,30 @@ is resumed by any process. Clients cannot read these records (rules).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from .engines.base import ToolOutput, UserInput
+from .models import ChatConfig
+from .tools import DataReduction, Suspended, ToolFailure, ToolValue
 
 EngineInputRecord = Annotated[UserInput | ToolOutput, Field(discriminator="kind")]
+ToolResultRecord = Annotated[ToolValue | DataReduction | ToolFailure | Suspended, Field(discriminator="kind")]
+
+MAX_STORED_ARGUMENTS = 16_000
+"""Longest tool-call arguments (JSON text) a run keeps; longer calls fail without running."""
+
+
+class RunOutcome(StrEnum):
+    """How a run's command ended: ``userInput`` (answered; also when queued posts start the next
+    run at once), ``complete`` (a single run, answered) or ``failed``."""
+
+    USER_INPUT = "userInput"
+    COMPLETE = "complete"
+    FAILED = "failed"
 
 
 class _Record(BaseModel):
@@ -32,12 +48,12 @@ class PendingCall(_Record):
     name: str
     arguments: str
     continuation_id: str
-    result: dict[str, Any] | None = None
+    result: ToolResultRecord | None = None
 
     @property
     def suspended(self) -> bool:
         """The tool suspended and its continuation has not been resumed yet."""
-        return self.result is not None and self.result.get("kind") == "suspend"
+        return isinstance(self.result, Suspended)
 
     @property
     def resolved(self) -> bool:
@@ -68,12 +84,20 @@ class RunState(_Record):
     model: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
-    outcome: str | None = None
+    outcome: RunOutcome | None = None
     error: str | None = None
+    writer: str | None = None
+    """The delivery that wrote the record last (a random id per delivery)."""
+    version: int = 0
+    """Counts the writes of this record: a delivery that sees a higher one than it wrote or read
+    knows another delivery is advancing the run."""
     turn: int = 0
     input: list[EngineInputRecord] = Field(default_factory=list)
     calls: list[PendingCall] = Field(default_factory=list)
     turn_assistant_id: str | None = None
+    next_config: ChatConfig | None = None
+    """The chat's assistant once this turn's calls are done, when a tool handed over or back
+    (every call of a turn runs on the assistant that made it)."""
     handover_messages: list[str] = Field(default_factory=list)
     ai_messages: int = 0
     steps: list[Step] = Field(default_factory=list)

@@ -19,6 +19,17 @@ from .store import ChatStore
 
 STREAM_INTERVAL = 0.5
 """Seconds between two writes of one streaming message."""
+MAX_MESSAGES_PER_REPLY = 20
+"""AI messages one model reply may write; texts past it are joined into the last one (a write
+stays far under Firestore's 500 writes per commit whatever the model answers)."""
+
+
+def bounded_texts(texts: list[str]) -> list[str]:
+    """``texts`` with those past ``MAX_MESSAGES_PER_REPLY`` joined, as paragraphs, into the last message."""
+    if len(texts) <= MAX_MESSAGES_PER_REPLY:
+        return texts
+    last = MAX_MESSAGES_PER_REPLY - 1
+    return [*texts[:last], "\n\n".join(texts[last:])]
 
 
 class StreamWriter:
@@ -56,6 +67,8 @@ class StreamWriter:
     def __call__(self, index: int, text: str) -> None:
         """Record the text so far; write it if the message was not written in the last interval."""
         now = self._clock()
+        if index >= MAX_MESSAGES_PER_REPLY - 1 and index > 0:
+            return  # the last message holds every remaining text: it appears whole in the final write
         if index in self._closed or now - self._last_write.get(index, -self._interval) < self._interval:
             return
         self._last_write[index] = now

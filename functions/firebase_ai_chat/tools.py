@@ -11,7 +11,10 @@ and answers with one of:
 ``Toolset`` builds a dispatcher from plain functions whose argument schema is
 a pydantic model (taken from the type hint of the second parameter).
 Arguments the model gets wrong become a ``ToolFailure`` it can read, never a
-crash, and so does any exception a tool raises.
+crash. An exception a tool raises is logged in full and reaches the model (and
+so the user) only as a short generic tool error: only ``ToolFailure`` messages
+the tool's author wrote are passed through. A value or data Firestore cannot
+store (see ``storable.py``), or data its model rejects, is a tool error too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar, get_type_hints
@@ -27,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .engines.base import ToolSpec
 from .models import AssistantConfig
+from .storable import storable_problem
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +90,53 @@ def parse_result(document: Mapping[str, Any]) -> ToolResult:
     return model.model_validate(document)  # type: ignore[return-value]
 
 
+MAX_FAILURE_CHARS = 2000
+"""A ``ToolFailure`` message longer than this is cut (it is stored and sent to the model)."""
+
+Resumer = Callable[[dict[str, Any]], "CompletedResult"]
+"""Computes a suspended call's result from the chat data as it is when the call resumes."""
+
+
+def _non_finite(value: Any) -> float | None:
+    """The first ``inf`` or ``nan`` inside ``value``, if any."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else value
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, list | tuple) else ()
+    return next((found for item in items if (found := _non_finite(item)) is not None), None)
+
+
 def reduce(data: BaseModel | Mapping[str, Any]) -> DataReduction:
-    """``DataReduction`` of a data model or mapping."""
-    return DataReduction(data=data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data))
+    """``DataReduction`` of a data model or mapping.
+
+    Raises ``ValueError`` for a model holding ``inf`` or ``nan`` (JSON would silently turn them into ``null``).
+    """
+    if isinstance(data, BaseModel):
+        if (found := _non_finite(data.model_dump())) is not None:
+            raise ValueError(f"{found} is not a finite number")
+        return DataReduction(data=data.model_dump(mode="json"))
+    return DataReduction(data=dict(data))
+
+
+def checked(result: ToolResult, tool: str) -> ToolResult:
+    """``result`` if it can be stored and sent to the model; else a ``ToolFailure`` saying why."""
+    if isinstance(result, ToolFailure):
+        if len(result.message) <= MAX_FAILURE_CHARS:
+            return result
+        return ToolFailure(message=result.message[: MAX_FAILURE_CHARS - 1] + "…")
+    payload = (
+        result.data if isinstance(result, DataReduction) else result.value if isinstance(result, ToolValue) else None
+    )
+    problem = storable_problem(payload)
+    if problem is None:
+        return result
+    what = "data" if isinstance(result, DataReduction) else "a result"
+    logger.warning("tool %s returned %s that cannot be stored: %s", tool, what, problem)
+    return ToolFailure(message=f"{tool} returned {what} that cannot be stored: {problem}.")
+
+
+def unexpected_failure(tool: str) -> ToolFailure:
+    """What the model (and the user) see of an exception a tool raised: no details (they are logged)."""
+    return ToolFailure(message=f"{tool} failed unexpectedly. Details are in the server log.")
 
 
 @dataclass(frozen=True)
@@ -198,14 +247,30 @@ class _Tool:
     takes_args: bool
 
 
-def _as_result(returned: Any, data_model: type[BaseModel]) -> ToolResult:
-    if isinstance(returned, ToolValue | DataReduction | ToolFailure | Suspended):
-        return returned
-    if isinstance(returned, data_model):
-        return reduce(returned)
-    if isinstance(returned, BaseModel):
-        return ToolValue(value=returned.model_dump(mode="json"))
-    return ToolValue(value=returned)
+def _as_result(returned: Any, data_model: type[BaseModel], tool: str) -> ToolResult:
+    """Normalize what a tool returned; data must still be valid for ``data_model``."""
+    try:
+        if isinstance(returned, ToolValue | DataReduction | ToolFailure | Suspended):
+            result: ToolResult = returned
+        elif isinstance(returned, data_model):
+            result = reduce(returned)
+        elif isinstance(returned, BaseModel):
+            result = ToolValue(value=returned.model_dump(mode="json"))
+        else:
+            result = ToolValue(value=returned)
+        if isinstance(result, DataReduction):
+            data_model.model_validate(result.data)
+    except (ValueError, ValidationError) as error:
+        logger.warning("tool %s returned data that cannot be stored: %s", tool, error)
+        return ToolFailure(message=f"{tool} returned data that cannot be stored: {_first_line(error)}.")
+    return checked(result, tool)
+
+
+def _first_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(map(str, first['loc'])) or 'data'}: {first['msg']}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 class Toolset(Generic[DataT]):
@@ -265,13 +330,31 @@ class Toolset(Generic[DataT]):
         except ValidationError as error:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in error.errors())
             return Dispatch(ToolFailure(message=f"Invalid arguments for {name}: {problems}"))
-        context = ToolContext(data=self.data_model.model_validate(dict(data)), chat=chat, continuation=continuation)
         try:
+            context = ToolContext(data=self.data_model.model_validate(dict(data)), chat=chat, continuation=continuation)
             returned = tool.function(context, parsed) if tool.takes_args else tool.function(context)
-        except Exception as error:
+        except Exception:
             logger.exception("tool %s raised", name)
-            return Dispatch(ToolFailure(message=f"{name} failed: {error}"))
-        return Dispatch(_as_result(returned, self.data_model), tuple(context.actions))
+            return Dispatch(unexpected_failure(name))
+        return Dispatch(_as_result(returned, self.data_model, name), tuple(context.actions))
+
+    def resumer(self, tool: str, function: Callable[[DataT], Any]) -> Resumer:
+        """A ``Resumer`` for ``ContinuationScheduler.resume``: ``function`` gets the chat data as it is
+        when the call resumes (typed) and returns what a tool returns (a data model instance is a
+        reduction). Its exceptions and unstorable results become tool errors, as a tool's do."""
+
+        def resume(data: dict[str, Any]) -> CompletedResult:
+            try:
+                returned = function(self.data_model.model_validate(data))
+            except Exception:
+                logger.exception("the resumer of %s raised", tool)
+                return unexpected_failure(tool)
+            result = _as_result(returned, self.data_model, tool)
+            if isinstance(result, Suspended):
+                return ToolFailure(message=f"{tool} cannot suspend again when it resumes.")
+            return result
+
+        return resume
 
 
 def result_output(result: ToolResult) -> tuple[str, bool]:

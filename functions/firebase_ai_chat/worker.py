@@ -23,10 +23,13 @@ with ``error`` set.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
+import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,10 +39,19 @@ from .engines.base import Engine, EngineReply, EngineRequest, ToolOutput, UserIn
 from .errors import ChatError, ErrorCode
 from .handover import hand_back, hand_over
 from .models import Author, ChatCommand, ChatMessage, ChatState, ErrorInfo
-from .run_state import EngineContextRecord, PendingCall, RunState, Step, context_path, run_path
+from .run_state import (
+    MAX_STORED_ARGUMENTS,
+    EngineContextRecord,
+    PendingCall,
+    RunOutcome,
+    RunState,
+    Step,
+    context_path,
+    run_path,
+)
 from .status import ChatStatus
 from .store import ChatSnapshot, ChatStore, ChatWrite
-from .streaming import StreamWriter
+from .streaming import StreamWriter, bounded_texts
 from .task_queue import TaskQueue
 from .tools import (
     ChatContext,
@@ -51,8 +63,9 @@ from .tools import (
     ToolFailure,
     ToolResult,
     ToolsDispatcher,
-    parse_result,
+    checked,
     result_output,
+    unexpected_failure,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,6 +75,21 @@ T = TypeVar("T")
 INTERNAL_ERROR_MESSAGE = "The assistant could not answer. Please try again later."
 MAX_TURNS = 16
 """Model calls allowed in one run before it fails (a model looping on tools)."""
+MAX_TOOL_CALLS = 16
+"""Default cap on the tool calls of one model turn; calls past it fail without running."""
+MAX_STEP_CHARS = 1000
+"""Arguments and results longer than this are cut in the run history (``steps``)."""
+
+
+@dataclass
+class _Mark:
+    """This delivery's signature on the run record, and the run version it first read."""
+
+    writer: str
+    first_seen: int | None = None
+
+
+_MARK: contextvars.ContextVar[_Mark] = contextvars.ContextVar("firebase_ai_chat_delivery")
 
 
 @dataclass(frozen=True)
@@ -115,16 +143,39 @@ class _Log(logging.LoggerAdapter[logging.Logger]):
 class _Finish:
     state: ChatState
     follow: ChatCommand | None
+    outcome: RunOutcome
 
 
 def _finish(chat: ChatState, chat_id: str) -> _Finish:
     """The chat after its run ended: complete, the next queued run, or waiting for the user."""
     if chat.single_run:
-        return _Finish(chat.model_copy(update={"status": ChatStatus.COMPLETE}), None)
+        return _Finish(chat.model_copy(update={"status": ChatStatus.COMPLETE}), None, RunOutcome.COMPLETE)
     if chat.next_dispatch_id:
         state = chat.model_copy(update={"latest_dispatch_id": chat.next_dispatch_id, "next_dispatch_id": None})
-        return _Finish(state, ChatCommand(chat_id=chat_id, dispatch_id=chat.next_dispatch_id))
-    return _Finish(chat.model_copy(update={"status": ChatStatus.USER_INPUT}), None)
+        follow = ChatCommand(chat_id=chat_id, dispatch_id=chat.next_dispatch_id)
+        return _Finish(state, follow, RunOutcome.USER_INPUT)
+    return _Finish(chat.model_copy(update={"status": ChatStatus.USER_INPUT}), None, RunOutcome.USER_INPUT)
+
+
+def _clipped(value: Any) -> Any:
+    """``value`` for the run history: as is when short, else its JSON text cut to ``MAX_STEP_CHARS``."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if len(text) <= MAX_STEP_CHARS:
+        return value
+    return text[: MAX_STEP_CHARS - 1] + "…"
+
+
+def _signed(write: ChatWrite, dispatch_id: str, mark: _Mark | None) -> ChatWrite:
+    """Every write of the run record counts a version and names the delivery that made it."""
+    path = run_path(dispatch_id)
+    record = write.records.get(path)
+    if record is None:
+        return write
+    return dataclasses.replace(write, records={**write.records, path: _sign(record, mark)})
+
+
+def _sign(record: dict[str, Any], mark: _Mark | None) -> dict[str, Any]:
+    return {**record, "version": int(record.get("version", 0)) + 1, "writer": mark.writer if mark else None}
 
 
 class ChatWorker:
@@ -139,8 +190,10 @@ class ChatWorker:
         dispatchers: Mapping[str, ToolsDispatcher] | None = None,
         on_complete: CompletionHandler | None = None,
         fault_hook: FaultHook | None = None,
+        max_tool_calls: int = MAX_TOOL_CALLS,
     ) -> None:
         self._store = store
+        self._max_tool_calls = max_tool_calls
         self._fault_hook = fault_hook
         self._queue = queue
         self._engines = dict(engines)
@@ -152,6 +205,8 @@ class ChatWorker:
         delivery = delivery or Delivery()
         log = _Log(logger, {"chatId": command.chat_id, "dispatchId": command.dispatch_id})
         log.info("%s: attempt %d of %d", command.action, delivery.attempt + 1, delivery.max_attempts)
+        mark = _Mark(writer=uuid.uuid4().hex)
+        _MARK.set(mark)
         try:
             if command.action == "close":
                 self._close(command, log)
@@ -166,13 +221,13 @@ class ChatWorker:
                 log.warning("transient failure, will retry: %s", error.message)
                 raise
             log.error("failing the chat: %s", error.message)
-            self._fail(command, ErrorInfo(code=error.code.value, message=error.message))
+            self._fail(command, ErrorInfo(code=error.code.value, message=error.message), mark, log)
         except Exception:
             if not delivery.is_last:
                 log.exception("failure, will retry")
                 raise
             log.exception("failure on the last attempt, failing the chat")
-            self._fail(command, ErrorInfo(code=ErrorCode.INTERNAL.value, message=INTERNAL_ERROR_MESSAGE))
+            self._fail(command, ErrorInfo(code=ErrorCode.INTERNAL.value, message=INTERNAL_ERROR_MESSAGE), mark, log)
 
     # -- the run loop ---------------------------------------------------------------------------
 
@@ -200,6 +255,8 @@ class ChatWorker:
     ) -> T:
         """Run ``change`` only while the command is current and its run is at ``turn``."""
 
+        mark = _MARK.get(None)
+
         def guarded(snapshot: ChatSnapshot) -> tuple[ChatWrite, T | _StaleError]:
             chat = snapshot.state
             if chat is None or not chat.is_running(command.dispatch_id):
@@ -208,7 +265,10 @@ class ChatWorker:
             run = RunState.model_validate(found) if found is not None else None
             if turn is not None and (run is None or run.turn != turn):
                 return ChatWrite(), _StaleError()
-            return change(chat, run, snapshot)
+            if mark is not None and mark.first_seen is None:
+                mark.first_seen = run.version if run is not None else 0
+            write, result = change(chat, run, snapshot)
+            return _signed(write, command.dispatch_id, mark), result
 
         result = self._store.update(command.chat_id, guarded)
         if isinstance(result, _StaleError):
@@ -235,12 +295,16 @@ class ChatWorker:
     def _dispatch_tools(
         self, command: ChatCommand, chat: ChatState, run: RunState, log: _Log
     ) -> tuple[ChatState, RunState]:
-        """Dispatch every call of the turn that has no result yet, persisting each result as it completes.
+        """Dispatch the turn's calls in the order the model made them, persisting each result as it
+        completes. A call that suspends stops the turn: the calls after it wait until it is resumed
+        (the resumed delivery goes on from there), so each call sees the data its predecessors left.
 
         A data reduction computed from data that changed meanwhile (another delivery resolved a call
         of the same turn) is not persisted: the tool runs again on the current data.
         """
         for index in range(len(run.calls)):
+            if run.calls[index].suspended:
+                break
             while run.calls[index].result is None:
                 call = run.calls[index]
                 seen = chat.data
@@ -262,27 +326,37 @@ class ChatWorker:
                         seen_data=seen,
                     ),
                 )
+            if run.calls[index].suspended:
+                break
         return chat, run
 
     def _call_tool(
         self, command: ChatCommand, chat: ChatState, call: PendingCall
     ) -> tuple[ToolResult, tuple[HandOver | HandBack, ...]]:
+        """Run one call on the assistant that made it (a hand-over waits for the end of the turn).
+
+        What the dispatcher raises is logged and becomes a generic tool error; what it returns must be
+        storable (``tools.checked``)."""
         dispatcher = self._dispatcher(chat.config.dispatcher_id)
         if dispatcher is None:
             return ToolFailure(message=f"No tools are available ({call.name})."), ()
-        dispatched = dispatcher.dispatch(
-            chat.data,
-            call.name,
-            call.arguments,
-            Continuation(call.continuation_id),
-            ChatContext(
-                chat_id=command.chat_id,
-                user_id=chat.user_id,
-                dispatch_id=command.dispatch_id,
-                assistant=chat.config.assistant,
-            ),
-        )
-        return dispatched.result, self._with_request(command, dispatched.actions)
+        try:
+            dispatched = dispatcher.dispatch(
+                chat.data,
+                call.name,
+                call.arguments,
+                Continuation(call.continuation_id),
+                ChatContext(
+                    chat_id=command.chat_id,
+                    user_id=chat.user_id,
+                    dispatch_id=command.dispatch_id,
+                    assistant=chat.config.assistant,
+                ),
+            )
+        except Exception:
+            logger.exception("dispatcher %s raised on %s", chat.config.dispatcher_id, call.name)
+            return unexpected_failure(call.name), ()
+        return checked(dispatched.result, call.name), self._with_request(command, dispatched.actions)
 
     def _with_request(
         self, command: ChatCommand, actions: tuple[HandOver | HandBack, ...]
@@ -317,25 +391,35 @@ class ChatWorker:
         call = run.calls[index]
         if call.result is not None or (isinstance(result, DataReduction) and chat.data != seen_data):
             return ChatWrite(), (chat, run)
-        config = chat.config
-        handover_messages = list(run.handover_messages)
+        before = run.next_config or chat.config
+        config, handover_messages = before, list(run.handover_messages)
         try:
             for action in actions:
                 config = hand_over(config, action.assistant) if isinstance(action, HandOver) else hand_back(config)
                 handover_messages = list(action.messages)
         except ChatError as error:
-            result, config, handover_messages = ToolFailure(message=error.message), chat.config, run.handover_messages
+            result, config, handover_messages = ToolFailure(message=error.message), before, run.handover_messages
         data = result.data if isinstance(result, DataReduction) else chat.data
-        new_chat = chat.model_copy(update={"data": data, "config": config})
+        new_chat = chat.model_copy(update={"data": data})
         calls = list(run.calls)
-        calls[index] = call.model_copy(update={"result": result.model_dump(mode="json")})
+        calls[index] = call.model_copy(update={"result": result})
         step = Step(
             kind="tool",
             assistant_id=chat.config.assistant_id,
-            detail={"name": call.name, "arguments": call.arguments, "result": calls[index].result, "ms": elapsed_ms},
+            detail={
+                "name": call.name,
+                "arguments": _clipped(call.arguments),
+                "result": _clipped(result.model_dump(mode="json")),
+                "ms": elapsed_ms,
+            },
         )
         new_run = run.model_copy(
-            update={"calls": calls, "handover_messages": handover_messages, "steps": [*run.steps, step]}
+            update={
+                "calls": calls,
+                "handover_messages": handover_messages,
+                "steps": [*run.steps, step],
+                "next_config": config if config != before else run.next_config,
+            }
         )
         records: dict[str, dict[str, Any] | None] = {}
         if isinstance(result, Suspended):
@@ -354,12 +438,17 @@ class ChatWorker:
             chat: ChatState, found: RunState | None, snapshot: ChatSnapshot
         ) -> tuple[ChatWrite, tuple[ChatState, RunState]]:
             assert found is not None
+            if not found.calls or not all(call.resolved for call in found.calls):
+                return ChatWrite(), (chat, found)  # another delivery ended this turn already
             outputs = []
             for call in found.calls:
-                text, is_error = result_output(parse_result(call.result or {}))
+                assert call.result is not None
+                text, is_error = result_output(call.result)
                 outputs.append(ToolOutput(call_id=call.call_id, name=call.name, output=text, is_error=is_error))
             records: dict[str, dict[str, Any] | None] = {}
-            if found.turn_assistant_id and found.turn_assistant_id != chat.config.assistant_id:
+            config = found.next_config or chat.config
+            new_chat = chat.model_copy(update={"config": config})
+            if found.turn_assistant_id and found.turn_assistant_id != config.assistant_id:
                 path = context_path(found.turn_assistant_id)
                 owed = EngineContextRecord.model_validate(snapshot.record(path) or {})
                 owed = owed.model_copy(update={"pending": [*owed.pending, *outputs]})
@@ -368,10 +457,17 @@ class ChatWorker:
             else:
                 next_input = [*outputs, *(UserInput(text=text) for text in found.handover_messages)]
             new_run = found.model_copy(
-                update={"calls": [], "input": next_input, "handover_messages": [], "status": "running"}
+                update={
+                    "calls": [],
+                    "input": next_input,
+                    "handover_messages": [],
+                    "status": "running",
+                    "next_config": None,
+                }
             )
             records[run_path(command.dispatch_id)] = new_run.to_record()
-            return ChatWrite(records=records), (chat, new_run)
+            state = new_chat if new_chat != chat else None
+            return ChatWrite(state=state, records=records), (new_chat, new_run)
 
         return self._transact(command, run.turn, change)
 
@@ -422,18 +518,8 @@ class ChatWorker:
             current: ChatState, found: RunState | None, _: ChatSnapshot
         ) -> tuple[ChatWrite, tuple[ChatState, RunState, _Finish | None]]:
             assert found is not None
-            texts = reply.texts if reply else []
-            calls = [
-                PendingCall(
-                    call_id=call.call_id,
-                    name=call.name,
-                    arguments=call.arguments,
-                    continuation_id=continuation_id(
-                        chat_id=command.chat_id, dispatch_id=command.dispatch_id, turn=found.turn, index=index
-                    ),
-                )
-                for index, call in enumerate(reply.tool_calls if reply else [])
-            ]
+            texts = bounded_texts(reply.texts) if reply else []
+            calls = self._pending_calls(command, found.turn, reply.tool_calls if reply else [])
             ai_meta = current.meta.ai_message_meta if current.meta else None
             messages = {
                 ai_message_id(command.dispatch_id, found.ai_messages + index): ChatMessage(
@@ -480,7 +566,7 @@ class ChatWorker:
             )
             finish = None if calls else _finish(current, command.chat_id)
             if finish is not None:
-                new_run = new_run.model_copy(update={"outcome": finish.state.status.value})
+                new_run = new_run.model_copy(update={"outcome": finish.outcome})
             records: dict[str, dict[str, Any] | None] = {run_path(command.dispatch_id): new_run.to_record()}
             if reply is not None:
                 records[context_path(assistant.assistant_id)] = EngineContextRecord(context=reply.context).to_record()
@@ -502,8 +588,37 @@ class ChatWorker:
             self._inject("after_finish", chat)
             if finish.follow is not None:
                 self._queue.enqueue(finish.follow)
-            self._complete(command, finish.state)
+            self._complete(command, finish.state, finish.outcome)
         return chat, run
+
+    def _pending_calls(self, command: ChatCommand, turn: int, tool_calls: list[Any]) -> list[PendingCall]:
+        """The model's calls as the run keeps them: past the cap, or with oversized arguments, a call
+        is answered at once with a tool error the model reads (it never runs)."""
+        calls = []
+        for index, call in enumerate(tool_calls):
+            result: ToolFailure | None = None
+            arguments = call.arguments
+            if index >= self._max_tool_calls:
+                result = ToolFailure(
+                    message=f"Not run: a turn may make at most {self._max_tool_calls} tool calls. "
+                    "Make the remaining calls in the next turn."
+                )
+            elif len(arguments) > MAX_STORED_ARGUMENTS:
+                result = ToolFailure(message=f"Not run: the arguments are over {MAX_STORED_ARGUMENTS} characters.")
+            if result is not None:
+                arguments = _clipped(arguments)
+            calls.append(
+                PendingCall(
+                    call_id=call.call_id,
+                    name=call.name,
+                    arguments=arguments,
+                    continuation_id=continuation_id(
+                        chat_id=command.chat_id, dispatch_id=command.dispatch_id, turn=turn, index=index
+                    ),
+                    result=result,
+                )
+            )
+        return calls
 
     # -- other commands and outcomes -----------------------------------------------------------
 
@@ -546,24 +661,36 @@ class ChatWorker:
         log.info("closed")
         self._complete(command, chat)
 
-    def _complete(self, command: ChatCommand, chat: ChatState) -> None:
+    def _complete(self, command: ChatCommand, chat: ChatState, outcome: RunOutcome | None = None) -> None:
         if self._on_complete is not None:
             self._on_complete(
                 CompletionEvent(
                     chat_document=f"chats/{command.chat_id}",
                     dispatch_id=command.dispatch_id,
-                    status=chat.status,
+                    status=ChatStatus(outcome.value) if outcome else chat.status,
                     data=chat.data,
                     meta=command.meta,
                 )
             )
 
-    def _fail(self, command: ChatCommand, error: ErrorInfo) -> None:
-        self._store.update(command.chat_id, failing(command.dispatch_id, error))
+    def _fail(self, command: ChatCommand, error: ErrorInfo, mark: _Mark, log: _Log) -> None:
+        if not self._store.update(command.chat_id, failing(command.dispatch_id, error, mark=mark)):
+            log.warning("not failing the chat: it moved on, or another delivery is advancing its run")
 
 
-def failing(dispatch_id: str, error: ErrorInfo) -> Callable[[ChatSnapshot], tuple[ChatWrite, bool]]:
-    """A change that fails the chat (and marks its run) if it is still running ``dispatch_id``."""
+def _advanced_by_another(run: RunState, mark: _Mark | None) -> bool:
+    if mark is None or mark.first_seen is None or run.writer in (None, mark.writer):
+        return False
+    return run.version > mark.first_seen
+
+
+def failing(
+    dispatch_id: str, error: ErrorInfo, *, mark: _Mark | None = None
+) -> Callable[[ChatSnapshot], tuple[ChatWrite, bool]]:
+    """A change that fails the chat (and marks its run) if it is still running ``dispatch_id``.
+
+    With the ``mark`` of a failing delivery, a run that another delivery wrote since this one first
+    read it is left alone: that delivery is advancing it (and fails it itself if it must)."""
 
     def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, bool]:
         current = snapshot.state
@@ -572,8 +699,11 @@ def failing(dispatch_id: str, error: ErrorInfo) -> Callable[[ChatSnapshot], tupl
         records: dict[str, dict[str, Any] | None] = {}
         found = snapshot.record(run_path(dispatch_id))
         if found is not None:
-            run = RunState.model_validate(found).model_copy(update={"outcome": "failed", "error": error.message})
-            records[run_path(dispatch_id)] = run.to_record()
+            run = RunState.model_validate(found)
+            if _advanced_by_another(run, mark):
+                return ChatWrite(), False
+            run = run.model_copy(update={"outcome": RunOutcome.FAILED, "error": error.message})
+            records[run_path(dispatch_id)] = _sign(run.to_record(), mark)
         failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error})
         return ChatWrite(state=failed, records=records), True
 

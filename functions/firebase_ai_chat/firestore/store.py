@@ -6,7 +6,8 @@ Layout: ``chats/{chatId}`` (``ChatState``) and ``chats/{chatId}/messages/{id}``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,6 +20,10 @@ from ..store import Change, ChatWrite
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
+BUSY = "The chat is busy. Please try again."
+REFUSED = "The chat could not be saved."
 CHATS = "chats"
 MESSAGES = "messages"
 
@@ -45,6 +50,23 @@ class _TransactionSnapshot:
     def record(self, path: str) -> dict[str, Any] | None:
         snapshot = _child(self._reference, path).get(transaction=self._transaction)
         return snapshot.to_dict() if snapshot.exists else None
+
+
+def _translated(run: Callable[[firestore.Transaction], T], transaction: firestore.Transaction) -> T:
+    """Run a transaction; contention is ``unavailable`` (transient), a write Firestore refuses
+    (a value out of range, a reserved id) is ``internal`` and permanent: retrying cannot help."""
+    try:
+        return run(transaction)
+    except exceptions.Aborted as error:
+        raise ChatError(ErrorCode.UNAVAILABLE, BUSY) from error
+    except ValueError as error:
+        if isinstance(error.__cause__, exceptions.Aborted):  # "Failed to commit transaction in N attempts"
+            raise ChatError(ErrorCode.UNAVAILABLE, BUSY) from error
+        logger.error("Firestore refused a write: %s", error)
+        raise ChatError(ErrorCode.INTERNAL, REFUSED, permanent=True) from error
+    except exceptions.InvalidArgument as error:
+        logger.error("Firestore refused a write: %s", error)
+        raise ChatError(ErrorCode.INTERNAL, REFUSED, permanent=True) from error
 
 
 class FirestoreChatStore:
@@ -90,10 +112,7 @@ class FirestoreChatStore:
             self._write(transaction, reference, write, created=snapshot.state is None)
             return result
 
-        try:
-            return run(self._transaction())
-        except (exceptions.Aborted, ValueError) as error:  # ValueError: "Failed to commit transaction in N attempts"
-            raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.") from error
+        return _translated(run, self._transaction())
 
     @staticmethod
     def _write(
@@ -132,10 +151,7 @@ class FirestoreChatStore:
             transaction.set(reference, document)
             return True
 
-        try:
-            return run(self._transaction())
-        except (exceptions.Aborted, ValueError) as error:  # ValueError: "Failed to commit transaction in N attempts"
-            raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.") from error
+        return _translated(run, self._transaction())
 
     def discard_partial(self, chat_id: str, message_id: str) -> None:
         """Delete the message in a transaction, only while it is still streaming."""

@@ -12,6 +12,7 @@ value given to ``enqueue`` as the raw body, while ``on_task_dispatched`` handler
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -26,8 +27,13 @@ def enqueue_task(
 ) -> None:
     """Enqueue ``payload`` for the task-queue function ``function_name`` as task ``task_id``.
 
-    A task of that id already queued (a redelivered caller) is left as is.
+    A task of that id already queued (a redelivered caller) is left as is. A payload that is not
+    plain JSON (``Infinity``, ``NaN``, a non-JSON type) raises ``ValueError`` before anything is sent.
     """
+    try:
+        json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"the payload of a {function_name} task is not plain JSON: {error}") from None
     queue = functions.task_queue(function_name, app=app)
     try:
         queue.enqueue({"data": payload}, functions.TaskOptions(task_id=task_id))
