@@ -46,6 +46,7 @@ from firebase_ai_chat.engines.openai_chat import OpenAIChatEngine
 from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.local_runtime import steady_local_runtime
 from firebase_ai_chat.stuck import StuckChatSweeper
 from firebase_ai_chat.task_handler import delivery_of, handle_task
 from firebase_ai_chat.tasks import CloudTasksQueue, enqueue_task
@@ -53,6 +54,7 @@ from firebase_ai_chat.testing.faults import CrashOnMarker
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 
 logging.basicConfig(level=logging.INFO)
+steady_local_runtime()  # the Functions emulator only: no "socket hang up" when it reuses an idle runtime
 firebase_app()  # callables verify ID tokens with the default app: it must exist before the first call
 
 WORKER = "calculator"
