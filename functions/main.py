@@ -46,11 +46,10 @@ from firebase_ai_chat.engines.openai_chat import OpenAIChatEngine
 from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
-from firebase_ai_chat.local_runtime import steady_local_runtime
+from firebase_ai_chat.local_runtime import fault_hooks, steady_local_runtime
 from firebase_ai_chat.stuck import StuckChatSweeper
 from firebase_ai_chat.task_handler import delivery_of, handle_task
 from firebase_ai_chat.tasks import CloudTasksQueue, enqueue_task
-from firebase_ai_chat.testing.faults import CrashOnMarker
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 
 logging.basicConfig(level=logging.INFO)
@@ -233,16 +232,8 @@ def _worker() -> ChatWorker:
         engines=engines,
         dispatchers={"calculator": calculator_tools, "divider": divider_tools},
         on_complete=on_complete,
-        fault_hook=_fault_hook(),
+        hooks=fault_hooks(),
     )
-
-
-def _fault_hook() -> CrashOnMarker | None:
-    """Crash injection for the reliability suite: only in the emulator, only when asked for."""
-    directory = os.environ.get("CHAT_FAULTS_DIR")
-    if os.environ.get("FUNCTIONS_EMULATOR") == "true" and directory:
-        return CrashOnMarker(directory)
-    return None
 
 
 @functools.cache

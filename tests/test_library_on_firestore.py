@@ -29,7 +29,7 @@ from firebase_ai_chat import (
 from firebase_ai_chat.engines.base import ToolSpec
 from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
 from firebase_ai_chat.firestore import FirestoreChatStore
-from firebase_ai_chat.store import Change
+from firebase_ai_chat.store import ChatWrite, Loaded
 from firebase_ai_chat.testing import InMemoryTaskQueue
 from firebase_ai_chat.tools import Continuation, Dispatch, ToolContext, Toolset, ToolValue
 from firebase_ai_chat.worker import Delivery
@@ -356,11 +356,11 @@ class FlakyStore(FirestoreChatStore):
         super().__init__(client)
         self.fail_in: threading.Thread | None = None
 
-    def update(self, chat_id: str, change: Change[Any]) -> Any:
+    def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
         if self.fail_in is threading.current_thread():
             self.fail_in = None
             raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.")
-        return super().update(chat_id, change)
+        return super().commit(base, write)
 
 
 def test_a_failing_delivery_does_not_fail_a_run_another_delivery_advances(db: firestore.Client, user: Any) -> None:

@@ -27,7 +27,8 @@ from .models import (
 from .status import ChatStatus, can_transition
 from .store import ChatStore, ChatWrite
 from .task_queue import TaskQueue
-from .worker import ChatWorker, CompletionEvent, CompletionHandler, Delivery
+from .hooks import CompletionEvent, RunHooks
+from .worker import ChatWorker, CompletionHandler, Delivery
 
 __all__ = [
     "AssistantChat",
@@ -57,6 +58,7 @@ __all__ = [
     "MessageInput",
     "OfflineEngine",
     "PostMessageInput",
+    "RunHooks",
     "TaskQueue",
     "can_transition",
 ]

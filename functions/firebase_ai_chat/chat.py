@@ -95,7 +95,9 @@ def _rerun(chat_id: str, chat: ChatState, message: ChatMessage, meta: dict[str, 
     """The run of a replayed call's message, when it is the chat's live one (enqueuing it again is harmless)."""
     if not chat.is_running(message.dispatch_id):
         return None
-    return ChatCommand(chat_id=chat_id, dispatch_id=message.dispatch_id, meta=meta)
+    return ChatCommand(
+        chat_id=chat_id, dispatch_id=message.dispatch_id, meta=meta, assistant_id=chat.config.assistant_id
+    )
 
 
 def _message_id(user_id: str, key: str | None, index: int) -> str:
@@ -214,7 +216,17 @@ class AssistantChat:
                 if replay is None:
                     raise ChatError(ErrorCode.FAILED_PRECONDITION, "Chat already exists.")
                 return ChatWrite(), (replay[0], _rerun(chat_id, *replay, command_data))
-            command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=command_data) if messages else None
+            command = (
+                ChatCommand(
+                    chat_id=chat_id,
+                    dispatch_id=dispatch_id,
+                    meta=command_data,
+                    input=list(messages),
+                    assistant_id=assistant.assistant_id,
+                )
+                if messages
+                else None
+            )
             return ChatWrite(state=state, messages=written), (state, command)
 
         stored, command = self._store.update(chat_id, change)
@@ -257,13 +269,17 @@ class AssistantChat:
                 check_transition(chat.status, ChatStatus.PROCESSING)
                 dispatch_id = fresh_dispatch
                 new_state = chat.model_copy(update={"status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id})
-                command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta))
+                command = ChatCommand(
+                    chat_id=chat_id,
+                    dispatch_id=dispatch_id,
+                    meta=_command_meta(command_meta),
+                    input=list(messages),
+                    assistant_id=chat.config.assistant_id,
+                )
             written = self._user_messages(
                 user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta, key=key
             )
-            # Behind an already queued post the chat is unchanged: not writing it means less lock contention.
-            changed = new_state if new_state != chat else None
-            return ChatWrite(state=changed, messages=written), (new_state, command)
+            return ChatWrite(state=new_state, messages=written), (new_state, command)
 
         state, command = self._store.update(chat_id, change)
         if command is not None:
@@ -332,7 +348,12 @@ class AssistantChat:
                 update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
             )
             run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in messages])
-            command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, meta=_command_meta(command_meta))
+            command = ChatCommand(
+                chat_id=chat_id,
+                dispatch_id=dispatch_id,
+                meta=_command_meta(command_meta),
+                assistant_id=config.assistant_id,
+            )
             return ChatWrite(state=state, records={run_path(dispatch_id): run.to_record()}), (state, command)
 
         state, command = self._store.update(chat_id, change)

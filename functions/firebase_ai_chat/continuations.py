@@ -69,8 +69,13 @@ class ContinuationRecord(BaseModel):
     result: dict[str, Any] | None = None
 
 
-def _is_running_call(run: RunState | None, continuation: str) -> bool:
-    return run is not None and any(c.continuation_id == continuation and c.result is None for c in run.calls)
+def _in_flight(run: RunState | None, continuation: str) -> bool:
+    """Whether the call may still be on its way to suspending: its model turn is not committed yet
+    (a run commits a model call with its tools), or it is committed with no result."""
+    turn = int(continuation.rsplit(".", 2)[1])
+    if run is None or run.turn <= turn:
+        return True
+    return any(c.continuation_id == continuation and c.result is None for c in run.calls)
 
 
 def _completed(result: CompletedResult | Resumer, data: dict[str, Any], tool: str) -> CompletedResult:
@@ -111,7 +116,7 @@ class ContinuationScheduler:
             run_document = snapshot.record(run_path(dispatch_id))
             run = RunState.model_validate(run_document) if run_document is not None else None
             if found is None:
-                if chat is not None and chat.is_running(dispatch_id) and _is_running_call(run, continuation):
+                if chat is not None and chat.is_running(dispatch_id) and _in_flight(run, continuation):
                     raise ChatError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
                 raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
             record = ContinuationRecord.model_validate(found)
@@ -132,10 +137,15 @@ class ContinuationScheduler:
             updated = run.model_copy(update={"calls": calls, "version": run.version + 1})
             records[run_path(dispatch_id)] = updated.to_record()
             state = chat.model_copy(update={"data": completed.data}) if isinstance(completed, DataReduction) else None
-            command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, continuation_id=continuation)
+            command = ChatCommand(
+                chat_id=chat_id,
+                dispatch_id=dispatch_id,
+                continuation_id=continuation,
+                assistant_id=chat.config.assistant_id,
+            )
             return ChatWrite(state=state, records=records), command
 
-        outcome = self._store.update(chat_id, change)
+        outcome = self._store.update(chat_id, change, reads=[continuation_path(continuation), run_path(dispatch_id)])
         if outcome is False:
             logger.info("[chat=%s dispatch=%s] continuation %s already resumed", chat_id, dispatch_id, continuation)
             return False

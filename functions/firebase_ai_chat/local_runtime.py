@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import os
 
+from .hooks import RunHooks
+
 LOCAL_KEEP_ALIVE_SECONDS = 120
 
 logger = logging.getLogger(__name__)
@@ -29,3 +31,14 @@ def steady_local_runtime() -> bool:
         return False
     config.Keepalive.default = LOCAL_KEEP_ALIVE_SECONDS
     return True
+
+
+def fault_hooks() -> list[RunHooks]:
+    """Crash injection for the reliability suite: only under the emulator, only when
+    ``CHAT_FAULTS_DIR`` is set (``tests/run`` sets it); no hooks anywhere else."""
+    directory = os.environ.get("CHAT_FAULTS_DIR")
+    if os.environ.get("FUNCTIONS_EMULATOR") != "true" or not directory:
+        return []
+    from .testing.faults import CrashOnMarker
+
+    return [CrashOnMarker(directory)]

@@ -150,6 +150,10 @@ class ChatCommand(Model):
     sweep: int | None = None
     """Set when the stuck-chat sweeper re-enqueues the run (the n-th time)."""
     meta: dict[str, Any] | None = None
+    input: list[str] | None = None
+    """The user's messages of the dispatch, when the caller knew them (the worker then needs no query)."""
+    assistant_id: str | None = None
+    """The assistant expected to answer (the worker reads its engine context with the chat)."""
 
     @property
     def task_id(self) -> str:

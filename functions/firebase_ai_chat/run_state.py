@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from .engines.base import ToolOutput, UserInput
 from .models import ChatConfig
+from .status import ChatStatus
 from .tools import DataReduction, Suspended, ToolFailure, ToolValue
 
 EngineInputRecord = Annotated[UserInput | ToolOutput, Field(discriminator="kind")]
@@ -31,6 +32,11 @@ class RunOutcome(StrEnum):
     USER_INPUT = "userInput"
     COMPLETE = "complete"
     FAILED = "failed"
+
+    @property
+    def status(self) -> ChatStatus:
+        """The chat status of the same name."""
+        return ChatStatus(self.value)
 
 
 class _Record(BaseModel):

@@ -2,25 +2,49 @@
 
 A chat is one document (``ChatState``), its ``messages`` and private
 *records* under it (run state, engine contexts, continuations), addressed by
-a path relative to the chat such as ``runs/{dispatchId}``. Every change runs
-in a transaction over all of them. The Firestore adapter
-(``firestore/store.py``) implements it; the core never imports a database SDK.
+a path relative to the chat such as ``runs/{dispatchId}``.
+
+Concurrency is optimistic, without read locks: ``load`` reads the chat and
+the records a change needs in one round trip and notes the chat's
+``version`` (Firestore's update time); ``commit`` writes only if the chat is
+still at that version, else raises ``Conflict``. **Every commit writes the
+chat document**, so every change of a chat is serialized through it: records
+read with the chat stay consistent until the commit, and nobody needs a
+transaction. ``update`` loads, applies a change and commits, retrying a
+conflict after a short random pause (concurrent writers never retry in
+lockstep). The Firestore adapter (``firestore/store.py``) and the in-memory
+one (``testing/memory_store.py``) implement it; the core imports no database SDK.
 """
 
 from __future__ import annotations
 
+import random
+import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from .errors import ChatError, ErrorCode
 from .models import Author, ChatMessage, ChatState
 
 T = TypeVar("T")
 
+Version = Any
+"""A document version: opaque to the core (Firestore: its update time)."""
+
+BUSY = "The chat is busy. Please try again."
+MAX_ATTEMPTS = 30
+"""How often ``update`` tries a change before the chat counts as busy (``unavailable``)."""
+
+
+class Conflict(Exception):  # noqa: N818 - an outcome, not an error
+    """The chat changed since it was loaded: the commit wrote nothing."""
+
 
 class ChatSnapshot(Protocol):
-    """What a change reads inside its transaction."""
+    """What a change reads: the chat and, on demand, its records."""
 
     @property
     def state(self) -> ChatState | None:
@@ -33,49 +57,113 @@ class ChatSnapshot(Protocol):
 
 
 @dataclass(frozen=True)
+class Loaded:
+    """The chat at one ``version`` and the records read with it (a ``ChatSnapshot``).
+
+    A record not read up front is fetched on first use (one more read); its value is
+    consistent as long as the commit succeeds, since every writer writes the chat.
+    """
+
+    chat_id: str
+    state: ChatState | None
+    version: Version | None
+    records: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
+    fetch: Callable[[str], dict[str, Any] | None] | None = field(default=None, compare=False, repr=False)
+    _fetched: dict[str, dict[str, Any] | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def record(self, path: str) -> dict[str, Any] | None:
+        """The record at ``path`` (fetched now if it was not loaded)."""
+        if path in self.records:
+            return self.records[path]
+        if path not in self._fetched:
+            if self.fetch is None:
+                raise KeyError(f"{path} was not loaded")
+            self._fetched[path] = self.fetch(path)
+        return self._fetched[path]
+
+    def advanced(
+        self, *, state: ChatState | None, version: Version | None, records: Mapping[str, dict[str, Any] | None]
+    ) -> Loaded:
+        """This snapshot after a commit of ``state`` and ``records`` that made the chat ``version``."""
+        merged = {**self.records, **self._fetched, **records}
+        return replace(self, state=state, version=version, records=merged, _fetched={})
+
+
+@dataclass(frozen=True)
 class ChatWrite:
-    """What one transaction writes: the chat, messages by id, records by path (``None`` deletes).
+    """What one commit writes: the chat, messages by id, records by path (``None`` deletes).
 
     The store stamps ``updatedAt`` (and ``createdAt`` on a new chat) and the
-    messages' ``createdAt`` with server timestamps. Writing a message id that
-    exists overwrites it, which is what makes redelivered work idempotent.
+    messages' ``createdAt``. Writing a message id that exists overwrites it,
+    which is what makes redelivered work idempotent. With ``state`` unset the
+    chat is written unchanged (only ``updatedAt`` moves): every commit writes it.
     """
 
     state: ChatState | None = None
     messages: Mapping[str, ChatMessage] = field(default_factory=dict)
     records: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to write."""
+        return self.state is None and not self.messages and not self.records
+
 
 Change = Callable[[ChatSnapshot], tuple[ChatWrite, T]]
 """A function of what it reads giving what to write and a result. It may run
-several times when the transaction retries, so it must have no other effect."""
+several times when a commit conflicts, so it must have no other effect."""
+
+
+@dataclass
+class StoreStats:
+    """Document reads, writes, commits and round trips, as Firestore bills and counts them."""
+
+    reads: int = 0
+    writes: int = 0
+    commits: int = 0
+    rpcs: int = 0
+
+    def copy(self) -> StoreStats:
+        """A frozen copy of the counters."""
+        return replace(self)
+
+    def __sub__(self, other: StoreStats) -> StoreStats:
+        return StoreStats(
+            self.reads - other.reads, self.writes - other.writes, self.commits - other.commits, self.rpcs - other.rpcs
+        )
 
 
 class ChatStore(Protocol):
-    """Transactional access to chats, their messages and records."""
+    """Optimistic access to chats, their messages and records."""
 
     def new_id(self) -> str:
         """A fresh, unique document id."""
         ...
 
-    def get(self, chat_id: str) -> ChatState | None:
-        """The chat, or ``None`` if there is none."""
+    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
+        """The chat and the records at ``paths``, in one round trip."""
         ...
 
-    def record(self, chat_id: str, path: str) -> dict[str, Any] | None:
-        """A private record of the chat, read outside a transaction."""
+    def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
+        """Write ``write`` (and the chat, always) if the chat is still at ``base.version``.
+
+        Raises ``Conflict`` when it is not (nothing is written); returns ``base`` advanced.
+        """
         ...
 
-    def update(self, chat_id: str, change: Change[T]) -> T:
-        """Run ``change`` in a transaction on the chat and commit what it returns."""
+    def update(self, chat_id: str, change: Change[T], *, reads: Sequence[str] = ()) -> T:
+        """Load (with the records at ``reads``), apply ``change``, commit; retry on conflict."""
         ...
 
-    def stream_message(self, chat_id: str, message_id: str, message: ChatMessage) -> bool:
-        """Write a partial (streaming) message unless a final one with that id exists; ``False`` if it does."""
+    def stream_message(
+        self, chat_id: str, message_id: str, message: ChatMessage, *, previous: Version | None
+    ) -> Version | None:
+        """Write a partial (streaming) message without reading: create it (``previous`` is ``None``) or
+        rewrite it if it is still at ``previous``. ``None`` when it exists or changed (a final write won)."""
         ...
 
-    def discard_partial(self, chat_id: str, message_id: str) -> None:
-        """Delete the message if it is still a partial (streaming) one."""
+    def discard_partial(self, chat_id: str, message_id: str, *, version: Version) -> None:
+        """Delete a partial message unless it changed since it was written at ``version``."""
         ...
 
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
@@ -85,3 +173,52 @@ class ChatStore(Protocol):
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """The messages one command wrote, in order (``createdAt``, then ``inBatchSortIndex``)."""
         ...
+
+
+def pause(attempt: int) -> None:
+    """A random pause that grows with the attempts (full jitter, at most 0.5 s)."""
+    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
+
+
+class OptimisticStore(ABC):
+    """``update`` built on ``load`` and ``commit``: the part every adapter shares."""
+
+    max_attempts: int = MAX_ATTEMPTS
+
+    @abstractmethod
+    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
+        """See ``ChatStore.load``."""
+
+    @abstractmethod
+    def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
+        """See ``ChatStore.commit``."""
+
+    def update(self, chat_id: str, change: Change[T], *, reads: Sequence[str] = ()) -> T:
+        """See ``ChatStore.update``; after ``max_attempts`` conflicts, ``unavailable`` (transient)."""
+        for attempt in range(self.max_attempts):
+            base = self.load(chat_id, reads)
+            write, result = change(base)
+            if write.is_empty:
+                return result
+            try:
+                self.commit(base, write)
+            except Conflict:
+                pause(attempt)
+                continue
+            return result
+        raise ChatError(ErrorCode.UNAVAILABLE, BUSY)
+
+
+def stored_fields(document: dict[str, Any]) -> dict[str, Any]:
+    """A model's document without the timestamps the store sets itself."""
+    return {key: value for key, value in document.items() if key not in ("createdAt", "updatedAt")}
+
+
+def chat_document(state: ChatState, *, now: datetime, created: datetime | None) -> dict[str, Any]:
+    """The chat as stored at ``now`` (``created``: when it was created, ``None`` for a new one)."""
+    return {**stored_fields(state.to_document()), "createdAt": created or now, "updatedAt": now}
+
+
+def message_document(message: ChatMessage, *, now: datetime) -> dict[str, Any]:
+    """A message as stored, created at ``now``."""
+    return {**stored_fields(message.to_document()), "createdAt": now}

@@ -4,8 +4,10 @@ Firestore sustains about one write per second per document, so deltas are
 batched: a streaming message is written at most once every
 ``STREAM_INTERVAL`` seconds (0.5 s), with ``streaming: true``. The worker's
 final transaction writes the whole text with ``streaming: false`` under the
-same id, so the final text is exactly the non-streamed one, and a late
-partial write never overwrites a final message.
+same id, so the final text is exactly the non-streamed one. A partial write
+costs one write and no read: the first creates the message, the next ones
+rewrite it only if it is still as this writer left it (its version), so a
+late partial write never overwrites a final message.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .models import Author, ChatMessage
-from .store import ChatStore
+from .store import ChatStore, Version
 
 STREAM_INTERVAL = 0.5
 """Seconds between two writes of one streaming message."""
@@ -60,7 +62,7 @@ class StreamWriter:
         self._interval = interval
         self._clock = clock
         self._last_write: dict[int, float] = {}
-        self._written: set[str] = set()
+        self._versions: dict[str, Version] = {}
         self._closed: set[int] = set()
         self.writes = 0
 
@@ -84,15 +86,19 @@ class StreamWriter:
         )
         self.writes += 1
         message_id = self._message_id(position)
-        self._written.add(message_id)
-        if not self._store.stream_message(self._chat_id, message_id, message):
+        version = self._store.stream_message(
+            self._chat_id, message_id, message, previous=self._versions.get(message_id)
+        )
+        if version is None:
             self._closed.add(index)
-        elif self._after_write is not None:
+            return
+        self._versions[message_id] = version
+        if self._after_write is not None:
             self._after_write()
 
     def discard(self) -> None:
         """Remove the partial messages this turn wrote that no final write replaced (the turn was
         abandoned: its command went stale or the engine failed), so no ghost stays ``streaming``."""
-        for message_id in sorted(self._written):
-            self._store.discard_partial(self._chat_id, message_id)
-        self._written.clear()
+        for message_id, version in sorted(self._versions.items()):
+            self._store.discard_partial(self._chat_id, message_id, version=version)
+        self._versions.clear()

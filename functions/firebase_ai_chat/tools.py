@@ -273,6 +273,13 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+def _spec(tool: _Tool) -> ToolSpec:
+    schema = tool.args_model.model_json_schema()
+    schema.pop("title", None)
+    schema.setdefault("properties", {})
+    return ToolSpec(name=tool.name, description=tool.description, parameters=schema)
+
+
 class Toolset(Generic[DataT]):
     """A ``ToolsDispatcher`` made of typed tool functions.
 
@@ -284,6 +291,7 @@ class Toolset(Generic[DataT]):
     def __init__(self, data_model: type[DataT]) -> None:
         self.data_model = data_model
         self._tools: dict[str, _Tool] = {}
+        self._specs: list[ToolSpec] | None = None
 
     def tool(self, *, description: str, name: str | None = None) -> Callable[[ToolFunction], ToolFunction]:
         """Register a tool function under ``name`` (default: the function's name)."""
@@ -299,19 +307,16 @@ class Toolset(Generic[DataT]):
                 args_model = hinted
             tool_name = name or function.__name__
             self._tools[tool_name] = _Tool(tool_name, description, args_model, function, len(parameters) > 1)
+            self._specs = None
             return function
 
         return register
 
     def specs(self) -> list[ToolSpec]:
-        """JSON schemas of every tool, from their argument models."""
-        specs = []
-        for tool in self._tools.values():
-            schema = tool.args_model.model_json_schema()
-            schema.pop("title", None)
-            schema.setdefault("properties", {})
-            specs.append(ToolSpec(name=tool.name, description=tool.description, parameters=schema))
-        return specs
+        """JSON schemas of every tool, from their argument models (built once, after the last registration)."""
+        if self._specs is None:
+            self._specs = [_spec(tool) for tool in self._tools.values()]
+        return list(self._specs)
 
     def dispatch(
         self,

@@ -1,11 +1,20 @@
 """The Firestore adapter of the ``ChatStore`` port.
 
-Layout: ``chats/{chatId}`` (``ChatState``) and ``chats/{chatId}/messages/{id}``
-(``ChatMessage``). Timestamps are Firestore server timestamps.
+Layout: ``chats/{chatId}`` (``ChatState``), ``chats/{chatId}/messages/{id}``
+(``ChatMessage``) and the private records under the chat. Timestamps are
+Firestore server timestamps; a document's version is its update time.
+
+No transaction: ``load`` is one ``BatchGetDocuments`` of the chat and the
+records asked for; ``commit`` is one batched write whose chat write carries a
+precondition (the chat's update time, or that it does not exist yet), so a
+conflicting change makes it write nothing. Partial streamed messages are
+written blind (create, then update on the previous update time): one write
+and no read each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -16,73 +25,41 @@ from google.cloud import firestore
 
 from ..errors import ChatError, ErrorCode
 from ..models import Author, ChatMessage, ChatState
-from ..store import Change, ChatWrite
+from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, Version, stored_fields
 
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
-BUSY = "The chat is busy. Please try again."
 REFUSED = "The chat could not be saved."
 CHATS = "chats"
 MESSAGES = "messages"
+_CONFLICTS = (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound, exceptions.Aborted)
 
 
 def _child(chat: firestore.DocumentReference, path: str) -> firestore.DocumentReference:
-    """The record at ``path`` (``collection/document``) under the chat."""
+    """The document at ``path`` (``collection/document``) under the chat."""
     collection, document = path.split("/", 1)
     return chat.collection(collection).document(document)
 
 
-def _without_timestamps(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in document.items() if key not in ("createdAt", "updatedAt")}
-
-
-class _TransactionSnapshot:
-    """Reads through the transaction (Firestore wants every read before the first write)."""
-
-    def __init__(self, transaction: firestore.Transaction, reference: firestore.DocumentReference) -> None:
-        self._transaction = transaction
-        self._reference = reference
-        snapshot = reference.get(transaction=transaction)
-        self.state = ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None
-
-    def record(self, path: str) -> dict[str, Any] | None:
-        snapshot = _child(self._reference, path).get(transaction=self._transaction)
-        return snapshot.to_dict() if snapshot.exists else None
-
-
-def _translated(run: Callable[[firestore.Transaction], T], transaction: firestore.Transaction) -> T:
-    """Run a transaction; contention is ``unavailable`` (transient), a write Firestore refuses
-    (a value out of range, a reserved id) is ``internal`` and permanent: retrying cannot help."""
+def _refused(run: Callable[[], T]) -> T:
+    """Run a write; a write Firestore refuses (a value out of range, a reserved id) is ``internal``
+    and permanent: retrying cannot help. Conflicts pass through as ``Conflict``."""
     try:
-        return run(transaction)
-    except exceptions.Aborted as error:
-        raise ChatError(ErrorCode.UNAVAILABLE, BUSY) from error
-    except ValueError as error:
-        if isinstance(error.__cause__, exceptions.Aborted):  # "Failed to commit transaction in N attempts"
-            raise ChatError(ErrorCode.UNAVAILABLE, BUSY) from error
-        logger.error("Firestore refused a write: %s", error)
-        raise ChatError(ErrorCode.INTERNAL, REFUSED, permanent=True) from error
-    except exceptions.InvalidArgument as error:
+        return run()
+    except _CONFLICTS as error:
+        raise Conflict(str(error)) from error
+    except (ValueError, exceptions.InvalidArgument) as error:
         logger.error("Firestore refused a write: %s", error)
         raise ChatError(ErrorCode.INTERNAL, REFUSED, permanent=True) from error
 
 
-class FirestoreChatStore:
-    """``ChatStore`` on a ``google.cloud.firestore.Client``.
+class FirestoreChatStore(OptimisticStore):
+    """``ChatStore`` on a ``google.cloud.firestore.Client``."""
 
-    Transactions on a busy chat (many posts at once, a streaming run) contend;
-    each is tried up to ``max_attempts`` times, then fails ``unavailable``
-    (transient: the client may retry, the worker's task is retried).
-    """
-
-    def __init__(self, client: firestore.Client, *, max_attempts: int = 30) -> None:
+    def __init__(self, client: firestore.Client) -> None:
         self._client = client
-        self._max_attempts = max_attempts
-
-    def _transaction(self) -> firestore.Transaction:
-        return self._client.transaction(max_attempts=self._max_attempts)
 
     def _chat(self, chat_id: str) -> firestore.DocumentReference:
         return self._client.collection(CHATS).document(chat_id)
@@ -91,79 +68,79 @@ class FirestoreChatStore:
         """A Firestore auto-id."""
         return self._client.collection(CHATS).document().id
 
-    def get(self, chat_id: str) -> ChatState | None:
-        """Read ``chats/{chat_id}``."""
-        snapshot = self._chat(chat_id).get()
-        return ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None
+    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
+        """The chat and the records at ``paths`` in one ``BatchGetDocuments``."""
+        chat = self._chat(chat_id)
+        references = {chat.path: "", **{_child(chat, path).path: path for path in paths}}
+        found: dict[str, Any] = {}
+        for snapshot in self._client.get_all([self._client.document(p) for p in references]):
+            found[references[snapshot.reference.path]] = snapshot
+        state_snapshot = found[""]
+        state = ChatState.model_validate(state_snapshot.to_dict()) if state_snapshot.exists else None
+        return Loaded(
+            chat_id=chat_id,
+            state=state,
+            version=state_snapshot.update_time if state_snapshot.exists else None,
+            records={path: found[path].to_dict() if found[path].exists else None for path in paths},
+            fetch=lambda path: self.read_record(chat_id, path),
+        )
 
-    def record(self, chat_id: str, path: str) -> dict[str, Any] | None:
-        """Read ``chats/{chat_id}/{path}``."""
+    def read_record(self, chat_id: str, path: str) -> dict[str, Any] | None:
+        """One record, read on its own."""
         snapshot = _child(self._chat(chat_id), path).get()
         return snapshot.to_dict() if snapshot.exists else None
 
-    def update(self, chat_id: str, change: Change[T]) -> T:
-        """Read what ``change`` asks for, apply it and write the result in one transaction."""
-        reference = self._chat(chat_id)
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> T:
-            snapshot = _TransactionSnapshot(transaction, reference)
-            write, result = change(snapshot)
-            self._write(transaction, reference, write, created=snapshot.state is None)
-            return result
-
-        return _translated(run, self._transaction())
-
-    @staticmethod
-    def _write(
-        transaction: firestore.Transaction,
-        reference: firestore.DocumentReference,
-        write: ChatWrite,
-        *,
-        created: bool,
-    ) -> None:
-        if write.state is not None:
-            document = _without_timestamps(write.state.to_document())
-            document["updatedAt"] = firestore.SERVER_TIMESTAMP
-            document["createdAt"] = firestore.SERVER_TIMESTAMP if created else write.state.created_at
-            transaction.set(reference, document)
+    def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
+        """One batched write, preconditioned on the chat's update time (see the module)."""
+        reference = self._chat(base.chat_id)
+        batch = self._client.batch()
+        state = write.state or base.state
+        if state is not None:
+            fields = stored_fields(state.to_document())
+            fields["updatedAt"] = firestore.SERVER_TIMESTAMP
+            if base.version is None:
+                batch.create(reference, {**fields, "createdAt": firestore.SERVER_TIMESTAMP})
+            else:
+                old = stored_fields(base.state.to_document()) if base.state else {}
+                fields.update({key: firestore.DELETE_FIELD for key in old.keys() - fields.keys()})
+                batch.update(reference, fields, option=self._client.write_option(last_update_time=base.version))
         for message_id, message in write.messages.items():
-            document = _without_timestamps(message.to_document())
-            document["createdAt"] = firestore.SERVER_TIMESTAMP
-            transaction.set(reference.collection(MESSAGES).document(message_id), document)
+            document = {**stored_fields(message.to_document()), "createdAt": firestore.SERVER_TIMESTAMP}
+            batch.set(reference.collection(MESSAGES).document(message_id), document)
         for path, record in write.records.items():
             if record is None:
-                transaction.delete(_child(reference, path))
+                batch.delete(_child(reference, path))
             else:
-                transaction.set(_child(reference, path), record)
+                batch.set(_child(reference, path), record)
+        results = _refused(batch.commit)
+        version = results[0].update_time if state is not None else None
+        stored = None
+        if state is not None:
+            created = base.state.created_at if base.state and base.version is not None else version
+            stored = state.model_copy(update={"created_at": created, "updated_at": version})
+        return base.advanced(state=stored, version=version, records=write.records)
 
-    def stream_message(self, chat_id: str, message_id: str, message: ChatMessage) -> bool:
-        """Write a partial message in a transaction that refuses to overwrite a final one."""
+    def stream_message(
+        self, chat_id: str, message_id: str, message: ChatMessage, *, previous: Version | None
+    ) -> Version | None:
+        """Create the partial message, or update it on its previous update time: one write, no read."""
         reference = self._chat(chat_id).collection(MESSAGES).document(message_id)
+        fields = stored_fields(message.to_document())
+        try:
+            if previous is None:
+                result = _refused(lambda: reference.create({**fields, "createdAt": firestore.SERVER_TIMESTAMP}))
+            else:
+                option = self._client.write_option(last_update_time=previous)
+                result = _refused(lambda: reference.update(fields, option=option))
+        except Conflict:
+            return None
+        return result.update_time
 
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> bool:
-            snapshot = reference.get(transaction=transaction)
-            if snapshot.exists and not (snapshot.to_dict() or {}).get("streaming", False):
-                return False
-            document = _without_timestamps(message.to_document())
-            document["createdAt"] = snapshot.get("createdAt") if snapshot.exists else firestore.SERVER_TIMESTAMP
-            transaction.set(reference, document)
-            return True
-
-        return _translated(run, self._transaction())
-
-    def discard_partial(self, chat_id: str, message_id: str) -> None:
-        """Delete the message in a transaction, only while it is still streaming."""
+    def discard_partial(self, chat_id: str, message_id: str, *, version: Version) -> None:
+        """Delete the partial message if it is still as this run wrote it."""
         reference = self._chat(chat_id).collection(MESSAGES).document(message_id)
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> None:
-            snapshot = reference.get(transaction=transaction)
-            if snapshot.exists and (snapshot.to_dict() or {}).get("streaming"):
-                transaction.delete(reference)
-
-        run(self._transaction())
+        with contextlib.suppress(Conflict):
+            _refused(lambda: reference.delete(option=self._client.write_option(last_update_time=version)))
 
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
         """Chats ``processing`` and not updated since ``updated_before`` (index: status, updatedAt)."""

@@ -1,4 +1,8 @@
-"""Crash the worker process at a step boundary, on demand: for fault-injection tests.
+"""Crash the worker at a step boundary, on demand: hooks for fault-injection tests.
+
+``KillAt`` raises ``WorkerKilled`` (a ``BaseException``: no handler of the worker
+catches it) in the test's own process, once: what a killed instance leaves
+behind, for in-memory tests. ``CrashOnMarker`` kills the functions process itself.
 
 A test arms a crash by creating the file ``{directory}/{userId}.{point}``;
 the next time the worker reaches ``point`` for a chat of that user, the file
@@ -16,6 +20,7 @@ import logging
 import os
 from pathlib import Path
 
+from ..hooks import RunHooks
 from ..models import ChatState
 
 logger = logging.getLogger(__name__)
@@ -24,8 +29,46 @@ POINTS = ("after_model", "after_tool", "mid_stream", "after_finish")
 CRASH_EXIT_CODE = 70
 
 
-class CrashOnMarker:
-    """A ``FaultHook`` that kills the process where a marker file says so."""
+class _AtPoints(RunHooks):
+    """Calls ``reached(point, chat)`` at every step boundary."""
+
+    def reached(self, point: str, chat: ChatState) -> None:
+        raise NotImplementedError
+
+    def after_model(self, chat: ChatState) -> None:
+        self.reached("after_model", chat)
+
+    def after_tool(self, chat: ChatState) -> None:
+        self.reached("after_tool", chat)
+
+    def mid_stream(self, chat: ChatState) -> None:
+        self.reached("mid_stream", chat)
+
+    def after_finish(self, chat: ChatState) -> None:
+        self.reached("after_finish", chat)
+
+
+class WorkerKilled(BaseException):
+    """The worker died here (no ``except Exception`` of the worker catches it)."""
+
+
+class KillAt(_AtPoints):
+    """Kills the delivery the first time it reaches ``point``."""
+
+    def __init__(self, point: str) -> None:
+        if point not in POINTS:
+            raise ValueError(f"unknown fault point {point!r}; use one of {POINTS}")
+        self.point = point
+        self.armed = True
+
+    def reached(self, point: str, chat: ChatState) -> None:
+        if self.armed and point == self.point:
+            self.armed = False
+            raise WorkerKilled(point)
+
+
+class CrashOnMarker(_AtPoints):
+    """Kills the process where a marker file says so."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -39,7 +82,7 @@ class CrashOnMarker:
         marker.touch()
         return marker
 
-    def __call__(self, point: str, chat: ChatState) -> None:
+    def reached(self, point: str, chat: ChatState) -> None:
         marker = self.directory / f"{chat.user_id}.{point}"
         try:
             marker.unlink()

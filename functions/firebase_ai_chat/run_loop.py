@@ -1,0 +1,306 @@
+"""One delivery of a run command: load once, then model calls and tools until the run suspends or ends.
+
+``load`` reads the chat, the run and the assistant's engine context in one
+round trip. Then each model call, the tools it asked for (in order, stopping
+at a suspended one) and the end of its turn are one commit: the run record
+(signed by this delivery: ``writer``, ``version``), the chat, the engine
+context and the AI messages, written only if the chat has not changed
+since it was read. On a conflict the loop re-reads the chat and the run: if
+the run is no longer this delivery's to advance (``Stale``) it stops, else
+it commits the same progress against the fresh chat (a post may have queued
+a message meanwhile). A redelivered task resumes from the last commit; work
+done after it (a model reply, a tool's result) is done again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .engines.base import Engine, EngineReply, EngineRequest, UserInput
+from .errors import ChatError, ErrorCode
+from .hooks import CompletionEvent, RunHooks
+from .models import Author, ChatCommand, ChatState
+from .run_state import EngineContextRecord, PendingCall, RunState, context_path, run_path
+from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause
+from .streaming import StreamWriter
+from .task_queue import TaskQueue
+from .tools import (
+    ChatContext,
+    Continuation,
+    HandBack,
+    HandOver,
+    ToolFailure,
+    ToolResult,
+    ToolsDispatcher,
+    checked,
+    unexpected_failure,
+)
+from .turn import Finish, Progress, ai_message_id, apply_reply, end_turn, record_tool, to_write
+
+logger = logging.getLogger(__name__)
+
+MAX_TURNS = 16
+"""Model calls allowed in one run before it fails (a model looping on tools)."""
+
+
+class Stale(Exception):  # noqa: N818 - a state, not an error
+    """The command is no longer current, or another delivery moved the run on."""
+
+
+@dataclass
+class Mark:
+    """This delivery's signature on the run record, and the run version it first read."""
+
+    writer: str
+    first_seen: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkerParts:
+    """What every delivery uses: the store, the queue, the engines, the tools and the hooks."""
+
+    store: ChatStore
+    queue: TaskQueue
+    engines: Mapping[str, Engine]
+    dispatchers: Mapping[str, ToolsDispatcher]
+    hooks: tuple[RunHooks, ...]
+    max_tool_calls: int
+
+
+def live_run(loaded: Loaded, dispatch_id: str) -> RunState | None:
+    """The one check of whether a delivery may advance a run: the chat is ``processing`` this
+    dispatch (``Stale`` otherwise); returns its run record, or ``None`` while it has none."""
+    chat = loaded.state
+    if chat is None or not chat.is_running(dispatch_id):
+        raise Stale()
+    found = loaded.record(run_path(dispatch_id))
+    return RunState.model_validate(found) if found is not None else None
+
+
+class RunLoop:
+    """Advances the run of one command as far as it can go in this delivery."""
+
+    def __init__(self, parts: WorkerParts, command: ChatCommand, mark: Mark, log: logging.LoggerAdapter[Any]) -> None:
+        self._parts = parts
+        self._command = command
+        self._mark = mark
+        self._log = log
+        self._stream: StreamWriter | None = None
+        self._base, self._progress, self._version = self._load()
+
+    @property
+    def _chat(self) -> ChatState:
+        assert self._base.state is not None
+        return self._base.state
+
+    def _load(self) -> tuple[Loaded, Progress, int]:
+        command = self._command
+        paths = [run_path(command.dispatch_id)]
+        if command.assistant_id:
+            paths.append(context_path(command.assistant_id))
+        base = self._parts.store.load(command.chat_id, paths)
+        run = live_run(base, command.dispatch_id)
+        self._mark.first_seen = run.version if run else 0
+        if run is None:
+            texts = command.input if command.input is not None else self._user_texts()
+            run = RunState(dispatch_id=command.dispatch_id, input=[UserInput(text=text) for text in texts])
+        assert base.state is not None
+        progress = Progress(command=command, run=run, data=base.state.data, config=base.state.config)
+        return base, progress, run.version
+
+    def _user_texts(self) -> list[str]:
+        command = self._command
+        found = self._parts.store.messages(command.chat_id, dispatch_id=command.dispatch_id, author=Author.USER)
+        return [message.text for message in found]
+
+    def run(self) -> None:
+        """Model calls and tools until the run is done or waits for a continuation."""
+        while self._progress.run.status != "done":
+            if self._progress.run.calls:
+                if not self._call_tools():
+                    self._commit(done=False)
+                    self._log.info("suspended: waiting for a continuation")
+                    return
+                end_turn(self._progress, self._context(self._progress.run.turn_assistant_id))
+                self._commit(done=False)
+            if self._progress.run.turn >= MAX_TURNS:
+                raise ChatError(ErrorCode.INTERNAL, "The assistant used too many tool steps.", permanent=True)
+            self._ask()
+            if not self._progress.run.calls:
+                self._finish()
+
+    def _context(self, assistant_id: str | None) -> EngineContextRecord:
+        """An assistant's engine context: as changed by this delivery, else as stored."""
+        key = assistant_id or self._progress.config.assistant_id
+        if key in self._progress.contexts:
+            return self._progress.contexts[key]
+        return EngineContextRecord.model_validate(self._base.record(context_path(key)) or {})
+
+    def _ask(self) -> None:
+        """One model call (streamed into partial messages), applied to the progress."""
+        assistant = self._progress.config.assistant
+        context = self._context(assistant.assistant_id)
+        inputs = [*context.pending, *self._progress.run.input]
+        reply: EngineReply | None = None
+        started = time.monotonic()
+        self._stream = StreamWriter(
+            store=self._parts.store,
+            chat_id=self._command.chat_id,
+            user_id=self._chat.user_id,
+            dispatch_id=self._command.dispatch_id,
+            first_index=self._progress.run.ai_messages,
+            message_id=lambda index: ai_message_id(self._command.dispatch_id, index),
+            meta=self._chat.meta.ai_message_meta if self._chat.meta else None,
+            after_write=lambda: self._hook("mid_stream"),
+        )
+        if inputs:
+            dispatcher = self._parts.dispatchers.get(assistant.dispatcher_id)
+            request = EngineRequest(
+                assistant=assistant,
+                input=inputs,
+                tools=dispatcher.specs() if dispatcher else [],
+                data=self._progress.data,
+                context=context.context,
+            )
+            try:
+                reply = self._engine(assistant.engine).run(request, on_text=self._stream)
+            except Exception:
+                self._stream.discard()
+                self._raise_if_moved_on()
+                raise
+            self._log.info("model answered %d text(s), %d tool call(s)", len(reply.texts), len(reply.tool_calls))
+            self._hook("after_model")
+        elapsed = round((time.monotonic() - started) * 1000)
+        apply_reply(
+            self._progress,
+            reply,
+            chat=self._chat,
+            cap=self._parts.max_tool_calls,
+            elapsed_ms=elapsed,
+            stream_writes=self._stream.writes,
+        )
+
+    def _engine(self, name: str) -> Engine:
+        engine = self._parts.engines.get(name)
+        if engine is None:
+            raise ChatError(ErrorCode.FAILED_PRECONDITION, f"No engine named {name!r} is configured.", permanent=True)
+        return engine
+
+    def _call_tools(self) -> bool:
+        """Run the turn's calls in the order the model made them; ``False`` once one is suspended
+        (the calls after it wait for its continuation, so each sees its predecessors' data)."""
+        for index, call in enumerate(self._progress.run.calls):
+            if call.suspended:
+                return False
+            if call.result is not None:
+                continue
+            started = time.monotonic()
+            result, actions = self._call_tool(call)
+            self._log.info("tool %s → %s", call.name, result.kind)
+            self._hook("after_tool")
+            elapsed = round((time.monotonic() - started) * 1000)
+            record_tool(self._progress, index, result, actions, elapsed_ms=elapsed)
+            if self._progress.run.calls[index].suspended:
+                return False
+        return True
+
+    def _call_tool(self, call: PendingCall) -> tuple[ToolResult, tuple[HandOver | HandBack, ...]]:
+        """One call, on the assistant that made it. What the dispatcher raises is logged and becomes
+        a generic tool error; what it returns must be storable (``tools.checked``)."""
+        config = self._progress.config
+        dispatcher = self._parts.dispatchers.get(config.dispatcher_id)
+        if dispatcher is None:
+            return ToolFailure(message=f"No tools are available ({call.name})."), ()
+        context = ChatContext(
+            chat_id=self._command.chat_id,
+            user_id=self._chat.user_id,
+            dispatch_id=self._command.dispatch_id,
+            assistant=config.assistant,
+        )
+        try:
+            dispatched = dispatcher.dispatch(
+                self._progress.data, call.name, call.arguments, Continuation(call.continuation_id), context
+            )
+        except Exception:
+            self._log.exception("dispatcher %s raised on %s", config.dispatcher_id, call.name)
+            return unexpected_failure(call.name), ()
+        return checked(dispatched.result, call.name), self._with_request(dispatched.actions)
+
+    def _with_request(self, actions: tuple[HandOver | HandBack, ...]) -> tuple[HandOver | HandBack, ...]:
+        """A tool's hand-over without messages passes on the user's messages of this command, so the
+        new assistant answers the request that made the chat change hands."""
+        if not any(isinstance(action, HandOver) and not action.messages for action in actions):
+            return actions
+        texts = tuple(self._user_texts())
+        return tuple(
+            dataclasses.replace(action, messages=texts)
+            if isinstance(action, HandOver) and not action.messages
+            else action
+            for action in actions
+        )
+
+    def _commit(self, *, done: bool) -> Finish | None:
+        """Write the progress in one commit against the chat as it is; re-read it on a conflict."""
+        signed = {"version": self._version + 1, "writer": self._mark.writer}
+        self._progress.run = self._progress.run.model_copy(update=signed)
+        for attempt in range(MAX_ATTEMPTS):
+            write, ended = to_write(self._progress, self._chat, done=done)
+            try:
+                self._base = self._parts.store.commit(self._base, write)
+            except Conflict:
+                self._reload()
+                pause(attempt)
+                continue
+            self._version += 1
+            self._progress.written()
+            return ended
+        raise ChatError(ErrorCode.UNAVAILABLE, BUSY)
+
+    def _reload(self) -> None:
+        """After a conflict: go on only if the run is still this delivery's to advance."""
+        fresh = self._parts.store.load(self._command.chat_id, [run_path(self._command.dispatch_id)])
+        try:
+            run = live_run(fresh, self._command.dispatch_id)
+            if (run.version if run else 0) != self._version:
+                raise Stale()
+        except Stale:
+            if self._stream is not None:
+                self._stream.discard()
+            raise
+        self._base = fresh
+
+    def _raise_if_moved_on(self) -> None:
+        """A failure of a delivery that another delivery has overtaken (it may have sent the model
+        inputs that were already answered) is that delivery's staleness, not the chat's failure."""
+        run = live_run(
+            self._parts.store.load(self._command.chat_id, [run_path(self._command.dispatch_id)]),
+            self._command.dispatch_id,
+        )
+        if (run.version if run else 0) != self._version:
+            raise Stale()
+
+    def _finish(self) -> None:
+        ended = self._commit(done=True)
+        assert ended is not None
+        self._log.info("run done; chat is %s", ended.state.status.value)
+        self._hook("after_finish")
+        if ended.follow is not None:
+            self._parts.queue.enqueue(ended.follow)
+        event = CompletionEvent(
+            chat_document=f"chats/{self._command.chat_id}",
+            dispatch_id=self._command.dispatch_id,
+            status=ended.outcome.status,
+            data=ended.state.data,
+            meta=self._command.meta,
+        )
+        for hook in self._parts.hooks:
+            hook.on_complete(event)
+
+    def _hook(self, point: str) -> None:
+        for hook in self._parts.hooks:
+            getattr(hook, point)(self._chat)

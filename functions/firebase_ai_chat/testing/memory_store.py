@@ -1,0 +1,179 @@
+"""An in-memory ``ChatStore``: the Firestore adapter's semantics without a server, for fast tests.
+
+It keeps what the Firestore adapter keeps (the chat, its messages and
+records), versions every document as Firestore's update times do, refuses a
+commit whose chat changed since it was loaded (``Conflict``), stamps
+``createdAt``/``updatedAt`` from a clock that only moves forward, and
+counts what a turn costs (``stats``: reads, writes, commits) the way the
+benchmark counts Firestore's. Thread-safe, so tests can race deliveries.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..models import Author, ChatMessage, ChatState
+from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, StoreStats, Version, chat_document, message_document
+
+
+@dataclass
+class _Document:
+    data: dict[str, Any]
+    version: int
+
+
+class InMemoryChatStore(OptimisticStore):
+    """``ChatStore`` in a dict; ``stats`` counts document reads, writes and commits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._documents: dict[str, _Document] = {}
+        self._ids = itertools.count(1)
+        self._versions = itertools.count(1)
+        self._epoch = datetime(2026, 1, 1, tzinfo=UTC)
+        self.stats = StoreStats()
+
+    def _now(self) -> datetime:
+        return self._epoch + timedelta(microseconds=next(self._versions))
+
+    def new_id(self) -> str:
+        """A fresh id (``chat000001``, …)."""
+        return f"id{next(self._ids):06d}"
+
+    def _get(self, key: str) -> _Document | None:
+        self.stats.reads += 1
+        return self._documents.get(key)
+
+    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
+        """The chat and the records at ``paths``, as one consistent read."""
+        with self._lock:
+            self.stats.rpcs += 1
+            chat = self._get(chat_id)
+            records = {path: self._copy(self._get(f"{chat_id}/{path}")) for path in paths}
+        state = ChatState.model_validate(chat.data) if chat else None
+        return Loaded(
+            chat_id=chat_id,
+            state=state,
+            version=chat.version if chat else None,
+            records=records,
+            fetch=lambda path: self.read_record(chat_id, path),
+        )
+
+    @staticmethod
+    def _copy(document: _Document | None) -> dict[str, Any] | None:
+        return dict(document.data) if document else None
+
+    def read_record(self, chat_id: str, path: str) -> dict[str, Any] | None:
+        """One record, read on its own."""
+        with self._lock:
+            self.stats.rpcs += 1
+            return self._copy(self._get(f"{chat_id}/{path}"))
+
+    def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
+        """Apply ``write`` if the chat is still at ``base.version``; the chat document is always written."""
+        with self._lock:
+            self.stats.rpcs += 1
+            self.stats.commits += 1
+            current = self._documents.get(base.chat_id)
+            if (current.version if current else None) != base.version:
+                raise Conflict(base.chat_id)
+            now = self._now()
+            state = write.state or base.state
+            version = None
+            if state is not None:
+                created = current.data["createdAt"] if current else None
+                version = self._put(base.chat_id, chat_document(state, now=now, created=created))
+            for message_id, message in write.messages.items():
+                self._put(f"{base.chat_id}/messages/{message_id}", message_document(message, now=now))
+            for path, record in write.records.items():
+                key = f"{base.chat_id}/{path}"
+                if record is None:
+                    self.stats.writes += 1
+                    self._documents.pop(key, None)
+                else:
+                    self._put(key, dict(record))
+            stored = ChatState.model_validate(self._documents[base.chat_id].data) if state else None
+        return base.advanced(state=stored, version=version, records=write.records)
+
+    def _put(self, key: str, data: dict[str, Any]) -> int:
+        self.stats.writes += 1
+        version = next(self._versions)
+        self._documents[key] = _Document(data, version)
+        return version
+
+    def stream_message(
+        self, chat_id: str, message_id: str, message: ChatMessage, *, previous: Version | None
+    ) -> Version | None:
+        """Create the partial message, or rewrite the one written at ``previous``; ``None`` if it changed."""
+        key = f"{chat_id}/messages/{message_id}"
+        with self._lock:
+            self.stats.rpcs += 1
+            self.stats.commits += 1
+            current = self._documents.get(key)
+            if (current.version if current else None) != previous:
+                return None
+            created = current.data["createdAt"] if current else self._now()
+            return self._put(key, message_document(message, now=created))
+
+    def discard_partial(self, chat_id: str, message_id: str, *, version: Version) -> None:
+        """Delete the partial message unless it changed since it was written at ``version``."""
+        key = f"{chat_id}/messages/{message_id}"
+        with self._lock:
+            self.stats.rpcs += 1
+            self.stats.commits += 1
+            current = self._documents.get(key)
+            if current is not None and current.version == version:
+                self.stats.writes += 1
+                del self._documents[key]
+
+    def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
+        """Chats ``processing`` not updated since ``updated_before``."""
+        with self._lock:
+            self.stats.rpcs += 1
+            found = [
+                key
+                for key, document in self._documents.items()
+                if "/" not in key
+                and document.data.get("status") == "processing"
+                and document.data["updatedAt"] < updated_before
+            ][:limit]
+            self.stats.reads += max(1, len(found))
+        return found
+
+    def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
+        """The messages of one dispatch and author, oldest first."""
+        prefix = f"{chat_id}/messages/"
+        with self._lock:
+            self.stats.rpcs += 1
+            found = [
+                ChatMessage.model_validate(document.data)
+                for key, document in self._documents.items()
+                if key.startswith(prefix)
+                and document.data["dispatchId"] == dispatch_id
+                and document.data["author"] == author.value
+            ]
+            self.stats.reads += max(1, len(found))
+        return sorted(found, key=lambda message: (message.created_at, message.in_batch_sort_index))
+
+    def all_messages(self, chat_id: str) -> list[ChatMessage]:
+        """Every message of the chat, as a client lists them (``createdAt``, then ``inBatchSortIndex``)."""
+        prefix = f"{chat_id}/messages/"
+        with self._lock:
+            found = [ChatMessage.model_validate(d.data) for k, d in self._documents.items() if k.startswith(prefix)]
+        return sorted(found, key=lambda message: (message.created_at, message.in_batch_sort_index))
+
+    def record_now(self, chat_id: str, path: str) -> dict[str, Any] | None:
+        """A record as it is (not counted: for assertions)."""
+        with self._lock:
+            return self._copy(self._documents.get(f"{chat_id}/{path}"))
+
+    def chat_now(self, chat_id: str) -> ChatState | None:
+        """The chat as it is (not counted: for assertions)."""
+        with self._lock:
+            document = self._documents.get(chat_id)
+            return ChatState.model_validate(document.data) if document else None
