@@ -5,16 +5,20 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from crew import Crew, FlakyStore
 from fake_openai import FakeOpenAI, serve
 from google.cloud import firestore
 
 from firebase_ai_chat.firebase_app import firestore_client
-from firebase_ai_chat.testing import EmulatorClient, User
+from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.models import ChatMessage
+from firebase_ai_chat.testing import EmulatorClient, InMemoryChatStore, User
 
 REQUIRED = (
     "FIRESTORE_EMULATOR_HOST",
@@ -79,6 +83,37 @@ def user(client: EmulatorClient) -> User:
 def other_user(client: EmulatorClient) -> User:
     """A second signed-in user."""
     return client.sign_up()
+
+
+@pytest.fixture(params=["memory", "firestore"])
+def make_crew(request: pytest.FixtureRequest) -> Callable[..., Crew]:
+    """``make_crew(flaky=False, engine=None, hooks=())``: the test crew on the in-memory store, then
+    on the Firestore emulator (the same scenario, both stores)."""
+
+    def make(*, flaky: bool = False, engine: Any = None, hooks: Any = (), stream_interval: float = 0.5) -> Crew:
+        store: Any
+        if request.param == "memory":
+            memory = InMemoryChatStore()
+            store, messages = memory, memory.all_messages
+        else:
+            database: firestore.Client = request.getfixturevalue("db")
+            store = FirestoreChatStore(database)
+
+            def messages(chat_id: str) -> list[ChatMessage]:
+                found = database.collection(f"chats/{chat_id}/messages").stream()
+                return [ChatMessage.model_validate(m.to_dict()) for m in found]
+
+        user_id = f"user-{uuid.uuid4().hex[:8]}"
+        options = {"engine": engine, "hooks": hooks, "stream_interval": stream_interval}
+        return Crew(FlakyStore(store) if flaky else store, user_id, messages, **options)
+
+    return make
+
+
+@pytest.fixture
+def crew(make_crew: Callable[..., Crew]) -> Crew:
+    """The test crew (``tests/crew.py``), on each store."""
+    return make_crew()
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:

@@ -10,6 +10,7 @@ from .continuations import ContinuationScheduler
 from .engines.base import Engine, EngineReply, EngineRequest
 from .engines.offline import OfflineEngine
 from .errors import ChatError, ErrorCode
+from .hooks import CompletionEvent, RunHooks
 from .models import (
     AssistantConfig,
     Author,
@@ -27,7 +28,6 @@ from .models import (
 from .status import ChatStatus, can_transition
 from .store import ChatStore, ChatWrite
 from .task_queue import TaskQueue
-from .hooks import CompletionEvent, RunHooks
 from .worker import ChatWorker, CompletionHandler, Delivery
 
 __all__ = [

@@ -70,6 +70,7 @@ class WorkerParts:
     dispatchers: Mapping[str, ToolsDispatcher]
     hooks: tuple[RunHooks, ...]
     max_tool_calls: int
+    stream_interval: float
 
 
 def live_run(loaded: Loaded, dispatch_id: str) -> RunState | None:
@@ -157,6 +158,7 @@ class RunLoop:
             message_id=lambda index: ai_message_id(self._command.dispatch_id, index),
             meta=self._chat.meta.ai_message_meta if self._chat.meta else None,
             after_write=lambda: self._hook("mid_stream"),
+            interval=self._parts.stream_interval,
         )
         if inputs:
             dispatcher = self._parts.dispatchers.get(assistant.dispatcher_id)

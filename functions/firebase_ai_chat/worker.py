@@ -35,6 +35,7 @@ from .run_loop import Mark, RunLoop, Stale, WorkerParts
 from .run_state import RunOutcome, RunState, run_path
 from .status import ChatStatus, check_transition
 from .store import ChatSnapshot, ChatStore, ChatWrite
+from .streaming import STREAM_INTERVAL
 from .task_queue import TaskQueue
 from .tools import ToolsDispatcher
 
@@ -90,6 +91,7 @@ class ChatWorker:
         hooks: Sequence[RunHooks] = (),
         on_complete: CompletionHandler | None = None,
         max_tool_calls: int = MAX_TOOL_CALLS,
+        stream_interval: float = STREAM_INTERVAL,
     ) -> None:
         all_hooks = (*hooks, *((_CompletionHook(on_complete),) if on_complete else ()))
         self._parts = WorkerParts(
@@ -99,6 +101,7 @@ class ChatWorker:
             dispatchers=dict(dispatchers or {}),
             hooks=all_hooks,
             max_tool_calls=max_tool_calls,
+            stream_interval=stream_interval,
         )
 
     def handle(self, command: ChatCommand, *, delivery: Delivery | None = None) -> None:

@@ -1,7 +1,9 @@
-"""Helpers for testing apps built on firebase-ai-chat: an in-memory task queue, and a client of the
-local emulators that behaves like an app."""
+"""Helpers for testing apps built on firebase-ai-chat: an in-memory store and task queue (fast unit
+tests of an app's tools and assistants, no server), and a client of the local emulators that behaves
+like an app."""
 
 from .client import CallableError, EmulatorClient, User
 from .memory_queue import InMemoryTaskQueue
+from .memory_store import InMemoryChatStore
 
-__all__ = ["CallableError", "EmulatorClient", "InMemoryTaskQueue", "User"]
+__all__ = ["CallableError", "EmulatorClient", "InMemoryChatStore", "InMemoryTaskQueue", "User"]

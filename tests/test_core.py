@@ -1,183 +1,27 @@
-"""The library's run loop on the real Firestore emulator, with deliveries under the test's control.
+"""The core scenarios: tools, continuations, hand-over, failures, caps, on every store.
 
-The worker runs in this process on ``FirestoreChatStore``; tasks wait in an ``InMemoryTaskQueue``
-until the test delivers them, so each scenario plays one exact interleaving of deliveries,
-redeliveries and continuation resumes (the emulator's Cloud Tasks would pick one by chance).
+Each test runs twice through the ``crew`` fixture: on the in-memory store (fast, the core) and on
+the Firestore emulator (the adapter). The worker runs in the test process; tasks are delivered by
+hand, so each scenario plays one exact interleaving.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from google.cloud import firestore
-from pydantic import BaseModel, Field
+from crew import CALC, PHRASES, Crew, FlakyStore, Total
 
 from conftest import count
-from firebase_ai_chat import (
-    AssistantChat,
-    AssistantConfig,
-    ChatCommand,
-    ChatError,
-    ChatStatus,
-    ChatWorker,
-    ContinuationScheduler,
-    ErrorCode,
-)
-from firebase_ai_chat.engines.base import ToolSpec
-from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
-from firebase_ai_chat.firestore import FirestoreChatStore
-from firebase_ai_chat.store import ChatWrite, Loaded
-from firebase_ai_chat.testing import InMemoryTaskQueue
-from firebase_ai_chat.tools import Continuation, Dispatch, ToolContext, Toolset, ToolValue
+from firebase_ai_chat import AssistantConfig, ChatError, ChatStatus, ErrorCode
+from firebase_ai_chat.engines.offline import OfflineEngine
+from firebase_ai_chat.testing import InMemoryChatStore
+from firebase_ai_chat.testing.faults import POINTS, KillAt, WorkerKilled
+from firebase_ai_chat.testing.streamed import Streamed
+from firebase_ai_chat.tools import ToolValue
 from firebase_ai_chat.worker import Delivery
-
-SECRET = "<html><body>Traceback: /srv/app/secret_module.py line 12</body></html>"
-
-
-class Total(BaseModel):
-    """The test chat's data."""
-
-    sum: int | float = 0
-
-
-class Number(BaseModel):
-    """A finite number."""
-
-    value: float = Field(allow_inf_nan=False)
-
-
-def whole(value: float) -> int | float:
-    """Whole numbers as ints, as the example app shows them."""
-    return int(value) if float(value).is_integer() else value
-
-
-NUMBER = r"(-?\d+(?:\.\d+)?)"
-PHRASES = [
-    Phrase(rf"add {NUMBER}", "add", lambda m: {"value": float(m[1])}),
-    Phrase(rf"multiply by {NUMBER}", "multiply", lambda m: {"value": float(m[1])}),
-    Phrase(r"halve", "halve"),
-    Phrase(r"switch", "switch"),
-    Phrase(r"explode", "explode"),
-    Phrase(r"huge", "huge"),
-    Phrase(r"crash", "crash"),
-]
-CALC = AssistantConfig(engine="offline", assistant_id="calc", dispatcher_id="calc")
-HALF = AssistantConfig(engine="offline", assistant_id="half", dispatcher_id="half")
-
-
-class RaisingDispatcher:
-    """A hand-written dispatcher (no ``Toolset``) whose tool raises with a leaky message."""
-
-    def specs(self) -> list[ToolSpec]:
-        return [ToolSpec(name="crash", description="Crash", parameters={"type": "object", "properties": {}})]
-
-    def dispatch(
-        self, data: Mapping[str, Any], name: str, args: str, continuation: Continuation, chat: Any
-    ) -> Dispatch:
-        raise RuntimeError(SECRET)
-
-
-class Crew:
-    """The calculator-like crew of these tests, on the emulator's Firestore, delivered by hand."""
-
-    def __init__(self, db: firestore.Client, user_id: str, store: FirestoreChatStore | None = None) -> None:
-        self.db = db
-        self.user_id = user_id
-        self.store = store or FirestoreChatStore(db)
-        self.queue = InMemoryTaskQueue()
-        self.parked: list[tuple[str, float]] = []
-        self.on_multiply: Callable[[str], None] | None = None
-        self.on_add: Callable[[], None] | None = None
-        self.scheduler = ContinuationScheduler(store=self.store, queue=self.queue)
-        self.chat = AssistantChat(store=self.store, queue=self.queue)
-        self.tools = self._calculator()
-        self.worker = ChatWorker(
-            store=self.store,
-            queue=self.queue,
-            engines={"offline": OfflineEngine(PHRASES)},
-            dispatchers={"calc": self.tools, "half": self._halver(), "raising": RaisingDispatcher()},
-        )
-
-    def _calculator(self) -> Toolset[Total]:
-        tools = Toolset(Total)
-
-        @tools.tool(description="Add")
-        def add(ctx: ToolContext[Total], args: Number) -> Total:
-            if self.on_add is not None:
-                self.on_add()
-            return Total(sum=whole(ctx.data.sum + args.value))
-
-        @tools.tool(description="Multiply, later")
-        def multiply(ctx: ToolContext[Total], args: Number) -> Any:
-            self.parked.append((ctx.continuation.id, args.value))
-            if self.on_multiply is not None:
-                self.on_multiply(ctx.continuation.id)
-            return ctx.continuation.suspend()
-
-        @tools.tool(description="Hand over to the halver")
-        def switch(ctx: ToolContext[Total]) -> ToolValue:
-            ctx.hand_over(HALF, messages=["halve"])
-            return ToolValue(value="the halver takes over")
-
-        @tools.tool(description="Raise")
-        def explode(ctx: ToolContext[Total]) -> Total:
-            raise RuntimeError(SECRET)
-
-        @tools.tool(description="Return a number Firestore cannot store")
-        def huge(ctx: ToolContext[Total]) -> Total:
-            return Total(sum=2**70)
-
-        return tools
-
-    @staticmethod
-    def _halver() -> Toolset[Total]:
-        tools = Toolset(Total)
-
-        @tools.tool(description="Halve the sum")
-        def halve(ctx: ToolContext[Total]) -> Total:
-            return Total(sum=whole(ctx.data.sum / 2))
-
-        return tools
-
-    def start(self, text: str, *, total: float = 0, assistant: AssistantConfig = CALC) -> str:
-        """Create a chat with ``text`` (its run waits in the queue); returns the chat id."""
-        result = self.chat.create(user_id=self.user_id, assistant=assistant, data=Total(sum=total), messages=[text])
-        return result.chat_document.removeprefix("chats/")
-
-    def drain(self) -> int:
-        return self.queue.drain(self.worker)
-
-    def multiplied(self, index: int) -> Callable[[dict[str, Any]], Any]:
-        factor = self.parked[index][1]
-        return self.tools.resumer("multiply", lambda data: Total(sum=whole(data.sum * factor)))
-
-    def resume(self, index: int) -> bool:
-        """Resume the ``index``-th parked multiplication with the product of the sum as it is now."""
-        return self.scheduler.resume(self.parked[index][0], self.multiplied(index))
-
-    def state(self, chat_id: str) -> dict[str, Any]:
-        return self.db.document(f"chats/{chat_id}").get().to_dict()
-
-    def ai_texts(self, chat_id: str) -> list[str]:
-        messages = self.db.collection(f"chats/{chat_id}/messages").where(
-            filter=firestore.FieldFilter("author", "==", "ai")
-        )
-        ordered = sorted(
-            (m.to_dict() for m in messages.stream()), key=lambda m: (m["createdAt"], m["inBatchSortIndex"])
-        )
-        return [p for m in ordered for p in m["text"].split("\n\n")]
-
-    def command(self, chat_id: str) -> ChatCommand:
-        return ChatCommand(chat_id=chat_id, dispatch_id=self.state(chat_id)["latestDispatchId"])
-
-
-@pytest.fixture
-def crew(db: firestore.Client, user: Any) -> Crew:
-    return Crew(db, user.uid)
-
 
 EXPECTED_ORDERED = ['add: data is now {"sum": 2}', 'multiply: data is now {"sum": 4}', 'add: data is now {"sum": 5}']
 
@@ -296,7 +140,7 @@ def test_tool_exceptions_reach_the_model_as_a_generic_error(crew: Crew) -> None:
     crew.drain()
     assert crew.ai_texts(other) == ["crash failed: crash failed unexpectedly. Details are in the server log."]
     for chat in (chat_id, other):
-        run = crew.db.document(f"chats/{chat}/runs/{crew.state(chat)['latestDispatchId']}").get().to_dict()
+        run = crew.record(chat, f"runs/{crew.state(chat)['latestDispatchId']}")
         assert "secret_module" not in repr(run) + repr(crew.ai_texts(chat))
     count("tool exceptions kept from the user", 2)
 
@@ -345,26 +189,12 @@ def test_a_turn_makes_at_most_the_capped_number_of_tool_calls(crew: Crew) -> Non
         )
         == 24
     )
-    assert len(list(crew.db.collection(f"chats/{chat_id}/messages").stream())) <= 21
+    assert len(crew.messages(chat_id)) <= 21
     count("tool calls past the cap refused", 24)
 
 
-class FlakyStore(FirestoreChatStore):
-    """Fails one chosen update with a transient error (as a busy emulator does)."""
-
-    def __init__(self, client: firestore.Client) -> None:
-        super().__init__(client)
-        self.fail_in: threading.Thread | None = None
-
-    def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
-        if self.fail_in is threading.current_thread():
-            self.fail_in = None
-            raise ChatError(ErrorCode.UNAVAILABLE, "The chat is busy. Please try again.")
-        return super().commit(base, write)
-
-
-def test_a_failing_delivery_does_not_fail_a_run_another_delivery_advances(db: firestore.Client, user: Any) -> None:
-    crew = Crew(db, user.uid, store=FlakyStore(db))
+def test_a_failing_delivery_does_not_fail_a_run_another_delivery_advances(make_crew: Callable[..., Crew]) -> None:
+    crew = make_crew(flaky=True)
     store = crew.store
     assert isinstance(store, FlakyStore)
     chat_id = crew.start("add 1 and multiply by 2")
@@ -396,13 +226,128 @@ def test_reserved_and_malformed_continuation_ids_are_not_found(crew: Crew) -> No
     count("reserved ids refused", 2)
 
 
-def test_queued_posts_end_a_run_with_a_documented_outcome(crew: Crew, db: firestore.Client) -> None:
+def test_queued_posts_end_a_run_with_a_documented_outcome(crew: Crew) -> None:
     chat_id = crew.start("add 1")
     crew.chat.post_message(user_id=crew.user_id, chat_id=chat_id, messages=["add 2"])
     first = crew.queue.pending[0].dispatch_id
     crew.drain()
     assert crew.state(chat_id)["data"] == {"sum": 3}
-    outcomes = [r.to_dict()["outcome"] for r in db.collection(f"chats/{chat_id}/runs").stream()]
-    assert sorted(outcomes) == ["userInput", "userInput"]
-    assert db.document(f"chats/{chat_id}/runs/{first}").get().to_dict()["outcome"] == "userInput"
+    second = crew.state(chat_id)["latestDispatchId"]
+    outcomes = [(crew.record(chat_id, f"runs/{d}") or {}).get("outcome") for d in (first, second)]
+    assert outcomes == ["userInput", "userInput"]
     assert ChatStatus(crew.state(chat_id)["status"]) is ChatStatus.USER_INPUT
+
+
+SCENARIO_TEXTS = ['add: data is now {"sum": 5}', 'multiply: data is now {"sum": 15}']
+
+
+def deliver_surviving_kills(crew: Crew) -> None:
+    """Deliver every waiting task; a killed delivery is delivered again, as Cloud Tasks retries it."""
+    while crew.queue.pending:
+        command = crew.queue.pending.pop(0)
+        for _ in range(3):
+            try:
+                crew.worker.handle(command)
+                break
+            except WorkerKilled:
+                count("worker processes killed")
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_worker_killed_at_a_step_boundary_recovers_on_redelivery(make_crew: Callable[..., Crew], point: str) -> None:
+    kill = KillAt(point)
+    crew = make_crew(engine=Streamed(OfflineEngine(PHRASES)), hooks=[kill], stream_interval=0)
+    chat_id = crew.start("add 5 and multiply by 3")
+    deliver_surviving_kills(crew)
+    assert crew.resume(0) is True
+    deliver_surviving_kills(crew)
+    assert not kill.armed, f"the run never reached {point}"
+    state = crew.state(chat_id)
+    assert (state["status"], state["data"]) == ("userInput", {"sum": 15})
+    assert crew.ai_texts(chat_id) == SCENARIO_TEXTS
+    assert not any(m.streaming for m in crew.messages(chat_id))
+    assert [m.text for m in crew.messages(chat_id) if m.author == "user"] == ["add 5 and multiply by 3"]
+
+
+def test_streamed_partial_writes_cost_one_write_and_no_read() -> None:
+    store = InMemoryChatStore()
+    crew = Crew(store, "u", store.all_messages, engine=Streamed(OfflineEngine(PHRASES), chunks=4), stream_interval=0)
+    chat_id = crew.start("hello there")
+    before = store.stats.copy()
+    crew.drain()
+    spent = store.stats - before
+    run = crew.record(chat_id, f"runs/{crew.state(chat_id)['latestDispatchId']}") or {}
+    partials = run["steps"][0]["detail"]["streamWrites"]
+    assert partials == 4
+    # The turn without streaming costs 3 reads, 4 writes, 1 commit; each partial adds exactly one write.
+    assert (spent.reads, spent.writes, spent.commits) == (3, 4 + partials, 1 + partials)
+    assert crew.ai_texts(chat_id) == ['You said "hello there".']
+
+
+def test_a_text_turn_and_a_tool_turn_cost_what_the_targets_allow() -> None:
+    store = InMemoryChatStore()
+    crew = Crew(store, "u", store.all_messages)
+    chat_id = crew.start("add 1")
+    crew.drain()
+    for text, most, commits in (("hello", 10, 2), ("add 2", 14, 3)):
+        before = store.stats.copy()
+        crew.chat.post_message(user_id=crew.user_id, chat_id=chat_id, messages=[text])
+        crew.drain()
+        spent = store.stats - before
+        assert spent.reads + spent.writes <= most, (text, spent)
+        assert spent.commits <= commits, (text, spent)
+    assert crew.state(chat_id)["data"] == {"sum": 3}
+
+
+def test_duplicate_stale_and_out_of_order_deliveries_change_nothing(crew: Crew) -> None:
+    chat_id = crew.start("add 1")
+    first = crew.queue.pending[0]
+    crew.drain()
+    crew.chat.post_message(user_id=crew.user_id, chat_id=chat_id, messages=["add 2"])
+    second = crew.queue.pending[0]
+    crew.drain()
+    before = (crew.state(chat_id), crew.messages(chat_id))
+    for command in (second, first, second, first):
+        crew.worker.handle(command)
+    assert (crew.state(chat_id), crew.messages(chat_id)) == before
+    assert crew.ai_texts(chat_id) == ['add: data is now {"sum": 1}', 'add: data is now {"sum": 3}']
+    count("stale tasks delivered", 4)
+
+
+def test_a_single_run_answers_once_and_takes_no_posts(crew: Crew) -> None:
+    result = crew.chat.single_run(user_id=crew.user_id, assistant=CALC, data=Total(sum=1), messages=["add 4"])
+    chat_id = result.chat_document.removeprefix("chats/")
+    crew.drain()
+    assert (crew.state(chat_id)["status"], crew.state(chat_id)["data"]) == ("complete", {"sum": 5})
+    with pytest.raises(ChatError) as refused:
+        crew.chat.post_message(user_id=crew.user_id, chat_id=chat_id, messages=["more"])
+    assert refused.value.code is ErrorCode.FAILED_PRECONDITION
+
+
+def test_hand_over_and_back_keep_each_assistants_outputs(crew: Crew) -> None:
+    chat_id = crew.start("add 4 and switch", total=0)
+    crew.drain()
+    assert crew.state(chat_id)["config"]["assistantId"] == "half"
+    assert crew.state(chat_id)["data"] == {"sum": 2}
+    result = crew.chat.hand_back(user_id=crew.user_id, chat_id=chat_id, messages=["add 1"])
+    assert result.status == "processing"
+    crew.drain()
+    state = crew.state(chat_id)
+    assert (state["config"]["assistantId"], state["data"]) == ("calc", {"sum": 3})
+    assert crew.ai_texts(chat_id) == [  # calc reads its own outputs when it is back, then the new input
+        'halve: data is now {"sum": 2}',
+        'add: data is now {"sum": 4}',
+        'switch: "the halver takes over"',
+        'add: data is now {"sum": 3}',
+    ]
+
+
+def test_closing_a_running_chat_abandons_its_run(crew: Crew) -> None:
+    chat_id = crew.start("add 2 and multiply by 5")
+    crew.drain()
+    crew.chat.close_chat(user_id=crew.user_id, chat_id=chat_id)
+    assert crew.resume(0) is True  # the continuation is recorded, the run is not continued
+    crew.drain()
+    state = crew.state(chat_id)
+    assert (state["status"], state["data"]) == ("complete", {"sum": 2})
+    assert crew.ai_texts(chat_id) == []
