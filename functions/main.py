@@ -42,8 +42,6 @@ from firebase_ai_chat import (
 )
 from firebase_ai_chat.callables import handle_call
 from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
-from firebase_ai_chat.engines.openai_chat import OpenAIChatEngine
-from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.local_runtime import fault_hooks, steady_local_runtime
@@ -221,11 +219,13 @@ def _chat() -> AssistantChat:
 
 @functools.cache
 def _worker() -> ChatWorker:
-    engines: dict[str, Engine] = {
-        "offline": OfflineEngine(PHRASES),
-        "openai": OpenAIResponsesEngine(stream=STREAM),
-        "openai-chat": OpenAIChatEngine(stream=STREAM),
-    }
+    engines: dict[str, Engine] = {"offline": OfflineEngine(PHRASES)}
+    if ENGINE != "offline":  # the openai SDK takes a while to import: only the worker, only with a key
+        from firebase_ai_chat.engines.openai_chat import OpenAIChatEngine
+        from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
+
+        engines["openai"] = OpenAIResponsesEngine(stream=STREAM)
+        engines["openai-chat"] = OpenAIChatEngine(stream=STREAM)
     return ChatWorker(
         store=_store(),
         queue=_queue(),

@@ -259,8 +259,19 @@ def count(key: str, amount: int = 1) -> None:
     RELIABILITY[key] = RELIABILITY.get(key, 0) + amount
 
 
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Under pytest-xdist: add a worker's counters to the controller's."""
+    for key, value in getattr(node, "workeroutput", {}).get("reliability", {}).items():
+        count(key, value)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write this engine's table into docs/RELIABILITY.md when the suite ran and passed."""
+    """Write this engine's table into docs/RELIABILITY.md when the suite ran and passed (a pytest-xdist
+    worker hands its counters to the controller instead)."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["reliability"] = dict(RELIABILITY)
+        return
     whole_suite = not session.config.option.keyword and session.config.args == [str(session.config.rootpath)]
     if not RELIABILITY or exitstatus != 0 or not (whole_suite or session.config.args == ["tests"]):
         return

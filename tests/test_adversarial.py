@@ -1,7 +1,8 @@
 """Adversarial use of the example app through the callables, Cloud Tasks and the ``multiplier``.
 
-Marked ``engine``: ``tests/run`` plays them with the offline engine and through the real openai SDK
-against the local fake server (Responses API and Chat Completions).
+The scenarios whose tool calls come from the model are marked ``engine``: ``tests/run`` plays them with
+the offline engine and through the real openai SDK against the local fake server (Responses API and
+Chat Completions); the others run once.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from google.cloud import firestore
 
 from conftest import ChatWatcher, count, database_fingerprint
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
-
-pytestmark = pytest.mark.engine
 
 Watch = Callable[[str, str], ChatWatcher]
 
@@ -39,6 +38,7 @@ ORDERED = [
 ]
 
 
+@pytest.mark.engine
 def test_suspended_calls_apply_in_order_on_the_data_as_it_is_when_they_resume(
     client: EmulatorClient, watch: Watch
 ) -> None:
@@ -61,6 +61,7 @@ def test_suspended_calls_apply_in_order_on_the_data_as_it_is_when_they_resume(
     ]
 
 
+@pytest.mark.engine
 def test_every_call_of_a_turn_runs_on_the_assistant_that_made_it(
     client: EmulatorClient, user: User, watch: Watch
 ) -> None:
@@ -81,6 +82,7 @@ def test_every_call_of_a_turn_runs_on_the_assistant_that_made_it(
     count("hand-over interleavings checked", 2)
 
 
+@pytest.mark.engine
 def test_numbers_out_of_range_are_tool_errors_and_the_chat_goes_on(
     client: EmulatorClient, user: User, watch: Watch
 ) -> None:

@@ -2,12 +2,8 @@
 
 from collections.abc import Callable
 
-import pytest
-
 from conftest import ChatWatcher
 from firebase_ai_chat.testing import EmulatorClient, User
-
-pytestmark = pytest.mark.engine
 
 Watch = Callable[[str, str], ChatWatcher]
 

@@ -19,7 +19,7 @@ another message is ``invalid-argument``.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .client_keys import keyed_id, message_id, owned, replayed, rerun
 from .engines.base import UserInput
 from .errors import ChatError, ErrorCode
 from .handover import hand_back, hand_over
@@ -53,14 +54,6 @@ def new_dispatch_id() -> str:
     return uuid.uuid4().hex
 
 
-def _owned(current: ChatState | None, user_id: str) -> ChatState:
-    if current is None:
-        raise ChatError(ErrorCode.NOT_FOUND, "Chat not found.")
-    if current.user_id != user_id:
-        raise ChatError(ErrorCode.PERMISSION_DENIED, "This chat belongs to another user.")
-    return current
-
-
 def _data_dict(data: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
     return data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
 
@@ -73,35 +66,131 @@ def _result(chat_id: str, state: ChatState) -> ChatResult:
     return ChatResult(chat_document=f"chats/{chat_id}", status=state.status, data=state.data)
 
 
-def keyed_id(*parts: str) -> str:
-    """A document id derived from ``parts`` (a user and a client's key): the same parts, the same id."""
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+def user_messages(
+    *,
+    new_id: Callable[[], str],
+    user_id: str,
+    dispatch_id: str,
+    texts: Sequence[str],
+    meta: ChatMeta | None,
+    key: str | None,
+) -> dict[str, ChatMessage]:
+    """The user's messages of one call, by id (derived from the client's key when there is one)."""
+    message_meta = meta.user_message_meta if meta else None
+    ids = [message_id(user_id, key, index) if key else new_id() for index in range(len(texts))]
+    return {
+        ids[index]: ChatMessage(
+            user_id=user_id,
+            author=Author.USER,
+            text=text,
+            meta=message_meta,
+            dispatch_id=dispatch_id,
+            in_batch_sort_index=index,
+        )
+        for index, text in enumerate(texts)
+    }
 
 
-def _replayed(
-    snapshot: ChatSnapshot, first_message_id: str, text: str, user_id: str
-) -> tuple[ChatState, ChatMessage] | None:
-    """The chat and message stored by an earlier call with the same client key, if there was one."""
-    found = snapshot.record(f"messages/{first_message_id}")
-    if found is None:
-        return None
-    message = ChatMessage.model_validate(found)
-    if message.user_id != user_id or message.text != text:
-        raise ChatError(ErrorCode.INVALID_ARGUMENT, "clientMessageId was already used for another message.")
-    return _owned(snapshot.state, user_id), message
-
-
-def _rerun(chat_id: str, chat: ChatState, message: ChatMessage, meta: dict[str, Any] | None) -> ChatCommand | None:
-    """The run of a replayed call's message, when it is the chat's live one (enqueuing it again is harmless)."""
-    if not chat.is_running(message.dispatch_id):
-        return None
-    return ChatCommand(
-        chat_id=chat_id, dispatch_id=message.dispatch_id, meta=meta, assistant_id=chat.config.assistant_id
+def _post(
+    snapshot: ChatSnapshot,
+    *,
+    chat_id: str,
+    user_id: str,
+    messages: Sequence[str],
+    fresh_dispatch: str,
+    key: str | None,
+    command_meta: Mapping[str, Any] | None,
+    new_id: Callable[[], str],
+) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
+    """Store the messages: answered by a new run, or by the one after the run in progress."""
+    chat = owned(snapshot.state, user_id)
+    replay = replayed(snapshot, message_id(user_id, key, 0), messages[0], user_id) if key else None
+    if replay is not None:
+        return ChatWrite(), (chat, rerun(chat_id, *replay, _command_meta(command_meta)))
+    if chat.status.is_final or chat.single_run:
+        raise ChatError(ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it takes no more messages.")
+    if chat.status is ChatStatus.PROCESSING:
+        dispatch_id = chat.next_dispatch_id or fresh_dispatch
+        new_state = chat.model_copy(update={"next_dispatch_id": dispatch_id})
+        command = None
+    else:
+        check_transition(chat.status, ChatStatus.PROCESSING)
+        dispatch_id = fresh_dispatch
+        new_state = chat.model_copy(update={"status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id})
+        command = ChatCommand(
+            chat_id=chat_id,
+            dispatch_id=dispatch_id,
+            meta=_command_meta(command_meta),
+            input=list(messages),
+            assistant_id=chat.config.assistant_id,
+        )
+    written = user_messages(
+        new_id=new_id, user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta, key=key
     )
+    return ChatWrite(state=new_state, messages=written), (new_state, command)
 
 
-def _message_id(user_id: str, key: str | None, index: int) -> str:
-    return f"{keyed_id(user_id, 'message', key or '')}-{index}"
+def _create(
+    snapshot: ChatSnapshot,
+    *,
+    state: ChatState,
+    messages: dict[str, ChatMessage],
+    command: ChatCommand | None,
+    key: str | None,
+) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
+    """Create the chat with its first messages; a retry with the same client key finds it instead."""
+    if snapshot.state is None:
+        return ChatWrite(state=state, messages=messages), (state, command)
+    first = next(iter(messages.values()), None)
+    replay = replayed(snapshot, next(iter(messages)), first.text, state.user_id) if key and first else None
+    if replay is None or command is None:
+        raise ChatError(ErrorCode.FAILED_PRECONDITION, "Chat already exists.")
+    return ChatWrite(), (replay[0], rerun(command.chat_id, *replay, command.meta))
+
+
+def _switched(
+    snapshot: ChatSnapshot,
+    *,
+    chat_id: str,
+    user_id: str,
+    dispatch_id: str,
+    messages: Sequence[str],
+    command_meta: Mapping[str, Any] | None,
+    switch: Callable[[ChatConfig], ChatConfig],
+) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
+    """Change the assistant while the chat waits for the user; with messages, run the new one."""
+    chat = owned(snapshot.state, user_id)
+    if chat.status not in (ChatStatus.CREATED, ChatStatus.USER_INPUT):
+        raise ChatError(
+            ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it cannot change assistant now."
+        )
+    config = switch(chat.config)
+    if not messages:
+        switched = chat.model_copy(update={"config": config})
+        return ChatWrite(state=switched), (switched, None)
+    state = chat.model_copy(
+        update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
+    )
+    run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in messages])
+    command = ChatCommand(
+        chat_id=chat_id,
+        dispatch_id=dispatch_id,
+        meta=_command_meta(command_meta),
+        assistant_id=config.assistant_id,
+    )
+    return ChatWrite(state=state, records={run_path(dispatch_id): run.to_record()}), (state, command)
+
+
+def _closed(snapshot: ChatSnapshot, *, user_id: str, dispatch_id: str) -> tuple[ChatWrite, tuple[ChatState, bool]]:
+    """Close the chat unless it is closed or failed already."""
+    chat = owned(snapshot.state, user_id)
+    if chat.status.is_final:
+        return ChatWrite(), (chat, False)
+    check_transition(chat.status, ChatStatus.COMPLETE)
+    new_state = chat.model_copy(
+        update={"status": ChatStatus.COMPLETE, "latest_dispatch_id": dispatch_id, "next_dispatch_id": None}
+    )
+    return ChatWrite(state=new_state), (new_state, True)
 
 
 class AssistantChat:
@@ -118,23 +207,6 @@ class AssistantChat:
         self._queue = queue
         self._dispatch_ids = dispatch_ids
 
-    def _user_messages(
-        self, *, user_id: str, dispatch_id: str, texts: Sequence[str], meta: ChatMeta | None, key: str | None
-    ) -> dict[str, ChatMessage]:
-        message_meta = meta.user_message_meta if meta else None
-        ids = [_message_id(user_id, key, index) if key else self._store.new_id() for index in range(len(texts))]
-        return {
-            ids[index]: ChatMessage(
-                user_id=user_id,
-                author=Author.USER,
-                text=text,
-                meta=message_meta,
-                dispatch_id=dispatch_id,
-                in_batch_sort_index=index,
-            )
-            for index, text in enumerate(texts)
-        }
-
     def create(
         self,
         *,
@@ -150,7 +222,7 @@ class AssistantChat:
 
         With ``client_message_id`` (and messages) a retried call returns the chat the first one created.
         """
-        return self._create(
+        return self._start(
             user_id=user_id,
             assistant=assistant,
             data=data,
@@ -173,7 +245,7 @@ class AssistantChat:
         """Create a chat that answers ``messages`` once and ends ``complete`` (it takes no more posts)."""
         if not messages:
             raise ChatError(ErrorCode.INVALID_ARGUMENT, "A single run needs a message.")
-        return self._create(
+        return self._start(
             user_id=user_id,
             assistant=assistant,
             data=data,
@@ -183,7 +255,7 @@ class AssistantChat:
             single_run=True,
         )
 
-    def _create(
+    def _start(
         self,
         *,
         user_id: str,
@@ -207,28 +279,19 @@ class AssistantChat:
             latest_dispatch_id=dispatch_id,
             single_run=single_run,
         )
-        written = self._user_messages(user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=meta, key=key)
-        command_data = _command_meta(command_meta)
-
-        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
-            if snapshot.state is not None:
-                replay = _replayed(snapshot, _message_id(user_id, key, 0), messages[0], user_id) if key else None
-                if replay is None:
-                    raise ChatError(ErrorCode.FAILED_PRECONDITION, "Chat already exists.")
-                return ChatWrite(), (replay[0], _rerun(chat_id, *replay, command_data))
-            command = (
-                ChatCommand(
-                    chat_id=chat_id,
-                    dispatch_id=dispatch_id,
-                    meta=command_data,
-                    input=list(messages),
-                    assistant_id=assistant.assistant_id,
-                )
-                if messages
-                else None
-            )
-            return ChatWrite(state=state, messages=written), (state, command)
-
+        written = user_messages(
+            new_id=self._store.new_id, user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=meta, key=key
+        )
+        first_run = ChatCommand(
+            chat_id=chat_id,
+            dispatch_id=dispatch_id,
+            meta=_command_meta(command_meta),
+            input=list(messages),
+            assistant_id=assistant.assistant_id,
+        )
+        change = functools.partial(
+            _create, state=state, messages=written, command=first_run if messages else None, key=key
+        )
         stored, command = self._store.update(chat_id, change)
         logger.info("chat created", extra={"chatId": chat_id, "dispatchId": stored.latest_dispatch_id})
         if command is not None:
@@ -249,38 +312,16 @@ class AssistantChat:
         With ``client_message_id`` a retried call stores and runs nothing new and returns the chat."""
         if not messages:
             raise ChatError(ErrorCode.INVALID_ARGUMENT, "No message to post.")
-        fresh_dispatch = self._dispatch_ids()
-        key = client_message_id
-
-        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
-            chat = _owned(snapshot.state, user_id)
-            replay = _replayed(snapshot, _message_id(user_id, key, 0), messages[0], user_id) if key else None
-            if replay is not None:
-                return ChatWrite(), (chat, _rerun(chat_id, *replay, _command_meta(command_meta)))
-            if chat.status.is_final or chat.single_run:
-                raise ChatError(
-                    ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it takes no more messages."
-                )
-            if chat.status is ChatStatus.PROCESSING:
-                dispatch_id = chat.next_dispatch_id or fresh_dispatch
-                new_state = chat.model_copy(update={"next_dispatch_id": dispatch_id})
-                command = None
-            else:
-                check_transition(chat.status, ChatStatus.PROCESSING)
-                dispatch_id = fresh_dispatch
-                new_state = chat.model_copy(update={"status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id})
-                command = ChatCommand(
-                    chat_id=chat_id,
-                    dispatch_id=dispatch_id,
-                    meta=_command_meta(command_meta),
-                    input=list(messages),
-                    assistant_id=chat.config.assistant_id,
-                )
-            written = self._user_messages(
-                user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta, key=key
-            )
-            return ChatWrite(state=new_state, messages=written), (new_state, command)
-
+        change = functools.partial(
+            _post,
+            chat_id=chat_id,
+            user_id=user_id,
+            messages=messages,
+            fresh_dispatch=self._dispatch_ids(),
+            key=client_message_id,
+            command_meta=command_meta,
+            new_id=self._store.new_id,
+        )
         state, command = self._store.update(chat_id, change)
         if command is not None:
             self._queue.enqueue(command)
@@ -332,30 +373,16 @@ class AssistantChat:
         command_meta: Mapping[str, Any] | None,
         switch: Callable[[ChatConfig], ChatConfig],
     ) -> ChatResult:
-        dispatch_id = self._dispatch_ids()
 
-        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
-            chat = _owned(snapshot.state, user_id)
-            if chat.status not in (ChatStatus.CREATED, ChatStatus.USER_INPUT):
-                raise ChatError(
-                    ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it cannot change assistant now."
-                )
-            config = switch(chat.config)
-            if not messages:
-                switched = chat.model_copy(update={"config": config})
-                return ChatWrite(state=switched), (switched, None)
-            state = chat.model_copy(
-                update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
-            )
-            run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in messages])
-            command = ChatCommand(
-                chat_id=chat_id,
-                dispatch_id=dispatch_id,
-                meta=_command_meta(command_meta),
-                assistant_id=config.assistant_id,
-            )
-            return ChatWrite(state=state, records={run_path(dispatch_id): run.to_record()}), (state, command)
-
+        change = functools.partial(
+            _switched,
+            chat_id=chat_id,
+            user_id=user_id,
+            dispatch_id=self._dispatch_ids(),
+            messages=messages,
+            command_meta=command_meta,
+            switch=switch,
+        )
         state, command = self._store.update(chat_id, change)
         if command is not None:
             self._queue.enqueue(command)
@@ -375,16 +402,7 @@ class AssistantChat:
         """
         dispatch_id = self._dispatch_ids()
 
-        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, tuple[ChatState, bool]]:
-            chat = _owned(snapshot.state, user_id)
-            if chat.status.is_final:
-                return ChatWrite(), (chat, False)
-            check_transition(chat.status, ChatStatus.COMPLETE)
-            new_state = chat.model_copy(
-                update={"status": ChatStatus.COMPLETE, "latest_dispatch_id": dispatch_id, "next_dispatch_id": None}
-            )
-            return ChatWrite(state=new_state), (new_state, True)
-
+        change = functools.partial(_closed, user_id=user_id, dispatch_id=dispatch_id)
         state, closed = self._store.update(chat_id, change)
         if closed:
             self._queue.enqueue(

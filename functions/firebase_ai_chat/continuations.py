@@ -21,6 +21,7 @@ resumed chat always goes on. Resuming twice is a no-op; an unknown id is
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any, Literal
@@ -31,7 +32,7 @@ from pydantic.alias_generators import to_camel
 from .errors import ChatError, ErrorCode
 from .models import DOCUMENT_ID, ChatCommand
 from .run_state import RunState, run_path
-from .store import ChatSnapshot, ChatStore, ChatWrite
+from .store import ChatSnapshot, ChatStore, ChatWrite, read_record
 from .task_queue import TaskQueue
 from .tools import CompletedResult, DataReduction, Resumer, Suspended, checked, unexpected_failure
 
@@ -78,6 +79,44 @@ def _in_flight(run: RunState | None, continuation: str) -> bool:
     return any(c.continuation_id == continuation and c.result is None for c in run.calls)
 
 
+def _resume(
+    snapshot: ChatSnapshot, *, continuation: str, dispatch_id: str, result: CompletedResult | Resumer
+) -> tuple[ChatWrite, ChatCommand | bool | None]:
+    """Store the result in the continuation record and, while the run waits for it, in the run (and
+    the data); gives the command that continues the run, ``False`` if it was resumed already."""
+    chat = snapshot.state
+    run = read_record(snapshot, run_path(dispatch_id), RunState)
+    record = read_record(snapshot, continuation_path(continuation), ContinuationRecord)
+    if record is None:
+        if chat is not None and chat.is_running(dispatch_id) and _in_flight(run, continuation):
+            raise ChatError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
+        raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
+    if record.status == "resumed":
+        return ChatWrite(), False
+    completed = _completed(result, chat.data if chat else {}, record.tool)
+    resumed = record.model_copy(update={"status": "resumed", "result": completed.model_dump(mode="json")})
+    records: dict[str, dict[str, Any] | None] = {
+        continuation_path(continuation): resumed.model_dump(mode="json", by_alias=True)
+    }
+    if chat is None or not chat.is_running(dispatch_id) or run is None:
+        return ChatWrite(records=records), None
+    calls = [c.model_copy(update={"result": completed}) if c.continuation_id == continuation else c for c in run.calls]
+    records[run_path(dispatch_id)] = run.model_copy(update={"calls": calls, "version": run.version + 1}).to_record()
+    state = chat.model_copy(update={"data": completed.data}) if isinstance(completed, DataReduction) else None
+    command = ChatCommand(
+        chat_id=_chat_of(continuation),
+        dispatch_id=dispatch_id,
+        continuation_id=continuation,
+        assistant_id=chat.config.assistant_id,
+    )
+    return ChatWrite(state=state, records=records), command
+
+
+def _chat_of(continuation: str) -> str:
+    """The chat a continuation id names."""
+    return _parse(continuation)[0]
+
+
 def _completed(result: CompletedResult | Resumer, data: dict[str, Any], tool: str) -> CompletedResult:
     """The result to store: a resumer's answer on ``data``; anything unstorable as a tool error."""
     if callable(result):
@@ -109,42 +148,7 @@ class ContinuationScheduler:
         while the tool that suspends has not finished suspending.
         """
         chat_id, dispatch_id = _parse(continuation)
-
-        def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, ChatCommand | bool | None]:
-            found = snapshot.record(continuation_path(continuation))
-            chat = snapshot.state
-            run_document = snapshot.record(run_path(dispatch_id))
-            run = RunState.model_validate(run_document) if run_document is not None else None
-            if found is None:
-                if chat is not None and chat.is_running(dispatch_id) and _in_flight(run, continuation):
-                    raise ChatError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
-                raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
-            record = ContinuationRecord.model_validate(found)
-            if record.status == "resumed":
-                return ChatWrite(), False
-            completed = _completed(result, chat.data if chat else {}, record.tool)
-            document = completed.model_dump(mode="json")
-            resumed = record.model_copy(update={"status": "resumed", "result": document})
-            records: dict[str, dict[str, Any] | None] = {
-                continuation_path(continuation): resumed.model_dump(mode="json", by_alias=True)
-            }
-            if chat is None or not chat.is_running(dispatch_id) or run is None:
-                return ChatWrite(records=records), None
-            calls = [
-                call.model_copy(update={"result": completed}) if call.continuation_id == continuation else call
-                for call in run.calls
-            ]
-            updated = run.model_copy(update={"calls": calls, "version": run.version + 1})
-            records[run_path(dispatch_id)] = updated.to_record()
-            state = chat.model_copy(update={"data": completed.data}) if isinstance(completed, DataReduction) else None
-            command = ChatCommand(
-                chat_id=chat_id,
-                dispatch_id=dispatch_id,
-                continuation_id=continuation,
-                assistant_id=chat.config.assistant_id,
-            )
-            return ChatWrite(state=state, records=records), command
-
+        change = functools.partial(_resume, continuation=continuation, dispatch_id=dispatch_id, result=result)
         outcome = self._store.update(chat_id, change, reads=[continuation_path(continuation), run_path(dispatch_id)])
         if outcome is False:
             logger.info("[chat=%s dispatch=%s] continuation %s already resumed", chat_id, dispatch_id, continuation)

@@ -95,7 +95,7 @@ class ChatMeta(Model):
 class ErrorInfo(Model):
     """Why a chat failed, in words a client can show: ``chats/{id}.error``."""
 
-    code: str
+    code: ErrorCode
     message: str
 
 

@@ -14,32 +14,23 @@ done after it (a model reply, a tool's result) is done again.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from .engines.base import Engine, EngineReply, EngineRequest, UserInput
+from .engines.base import Engine, EngineInput, EngineReply, EngineRequest, UserInput
 from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
 from .models import Author, ChatCommand, ChatState
 from .run_state import EngineContextRecord, PendingCall, RunState, context_path, run_path
-from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause
+from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause, read_record
 from .streaming import StreamWriter
 from .task_queue import TaskQueue
-from .tools import (
-    ChatContext,
-    Continuation,
-    HandBack,
-    HandOver,
-    ToolFailure,
-    ToolResult,
-    ToolsDispatcher,
-    checked,
-    unexpected_failure,
-)
+from .tool_calls import Actions, call_tool, with_request
+from .tools import ChatContext, ToolResult, ToolsDispatcher
 from .turn import Finish, Progress, ai_message_id, apply_reply, end_turn, record_tool, to_write
 
 logger = logging.getLogger(__name__)
@@ -79,8 +70,7 @@ def live_run(loaded: Loaded, dispatch_id: str) -> RunState | None:
     chat = loaded.state
     if chat is None or not chat.is_running(dispatch_id):
         raise Stale()
-    found = loaded.record(run_path(dispatch_id))
-    return RunState.model_validate(found) if found is not None else None
+    return read_record(loaded, run_path(dispatch_id), RunState)
 
 
 class RunLoop:
@@ -109,7 +99,8 @@ class RunLoop:
         self._mark.first_seen = run.version if run else 0
         if run is None:
             texts = command.input if command.input is not None else self._user_texts()
-            run = RunState(dispatch_id=command.dispatch_id, input=[UserInput(text=text) for text in texts])
+            inputs: list[EngineInput] = [UserInput(text=text) for text in texts]
+            run = RunState(dispatch_id=command.dispatch_id, started_at=datetime.now(UTC), input=inputs)
         assert base.state is not None
         progress = Progress(command=command, run=run, data=base.state.data, config=base.state.config)
         return base, progress, run.version
@@ -140,7 +131,7 @@ class RunLoop:
         key = assistant_id or self._progress.config.assistant_id
         if key in self._progress.contexts:
             return self._progress.contexts[key]
-        return EngineContextRecord.model_validate(self._base.record(context_path(key)) or {})
+        return read_record(self._base, context_path(key), EngineContextRecord) or EngineContextRecord()
 
     def _ask(self) -> None:
         """One model call (streamed into partial messages), applied to the progress."""
@@ -211,40 +202,22 @@ class RunLoop:
                 return False
         return True
 
-    def _call_tool(self, call: PendingCall) -> tuple[ToolResult, tuple[HandOver | HandBack, ...]]:
-        """One call, on the assistant that made it. What the dispatcher raises is logged and becomes
-        a generic tool error; what it returns must be storable (``tools.checked``)."""
-        config = self._progress.config
-        dispatcher = self._parts.dispatchers.get(config.dispatcher_id)
-        if dispatcher is None:
-            return ToolFailure(message=f"No tools are available ({call.name})."), ()
+    def _call_tool(self, call: PendingCall) -> tuple[ToolResult, Actions]:
         context = ChatContext(
             chat_id=self._command.chat_id,
             user_id=self._chat.user_id,
             dispatch_id=self._command.dispatch_id,
-            assistant=config.assistant,
+            assistant=self._progress.config.assistant,
         )
-        try:
-            dispatched = dispatcher.dispatch(
-                self._progress.data, call.name, call.arguments, Continuation(call.continuation_id), context
-            )
-        except Exception:
-            self._log.exception("dispatcher %s raised on %s", config.dispatcher_id, call.name)
-            return unexpected_failure(call.name), ()
-        return checked(dispatched.result, call.name), self._with_request(dispatched.actions)
-
-    def _with_request(self, actions: tuple[HandOver | HandBack, ...]) -> tuple[HandOver | HandBack, ...]:
-        """A tool's hand-over without messages passes on the user's messages of this command, so the
-        new assistant answers the request that made the chat change hands."""
-        if not any(isinstance(action, HandOver) and not action.messages for action in actions):
-            return actions
-        texts = tuple(self._user_texts())
-        return tuple(
-            dataclasses.replace(action, messages=texts)
-            if isinstance(action, HandOver) and not action.messages
-            else action
-            for action in actions
+        result, actions = call_tool(
+            self._parts.dispatchers,
+            config=self._progress.config,
+            context=context,
+            data=self._progress.data,
+            call=call,
+            log=self._log,
         )
+        return result, with_request(actions, self._user_texts)
 
     def _commit(self, *, done: bool) -> Finish | None:
         """Write the progress in one commit against the chat as it is; re-read it on a conflict."""

@@ -7,13 +7,14 @@ is resumed by any process. Clients cannot read these records (rules).
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .engines.base import ToolOutput, UserInput
+from .engines.base import ToolOutput, Usage, UserInput
 from .models import ChatConfig
 from .status import ChatStatus
 from .tools import DataReduction, Suspended, ToolFailure, ToolValue
@@ -67,12 +68,45 @@ class PendingCall(_Record):
         return self.result is not None and not self.suspended
 
 
-class Step(_Record):
-    """One entry of the run history: a model call or a tool call."""
+class ModelCallDetail(_Record):
+    """What one model call did and cost."""
 
-    kind: Literal["model", "tool"]
+    engine: str
+    model: str
+    texts: int
+    tool_calls: list[str]
+    usage: Usage
+    ms: int
+    stream_writes: int = 0
+
+
+class ToolCallDetail(_Record):
+    """One tool call: arguments and result (cut when long, see ``turn.clipped``), time taken."""
+
+    name: str
+    arguments: Any
+    result: Any
+    ms: int
+
+
+class ModelStep(_Record):
+    """A model call in the run history."""
+
+    kind: Literal["model"] = "model"
     assistant_id: str
-    detail: dict[str, Any] = Field(default_factory=dict)
+    detail: ModelCallDetail
+
+
+class ToolStep(_Record):
+    """A tool call in the run history."""
+
+    kind: Literal["tool"] = "tool"
+    assistant_id: str
+    detail: ToolCallDetail
+
+
+Step = Annotated[ModelStep | ToolStep, Field(discriminator="kind")]
+"""One entry of the run history."""
 
 
 class RunState(_Record):
@@ -85,6 +119,8 @@ class RunState(_Record):
     """
 
     dispatch_id: str
+    started_at: datetime | None = None
+    """When a worker first took the run up (its clock)."""
     status: Literal["running", "suspended", "done"] = "running"
     engine: str | None = None
     model: str | None = None

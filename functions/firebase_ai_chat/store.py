@@ -26,10 +26,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
+
 from .errors import ChatError, ErrorCode
 from .models import Author, ChatMessage, ChatState
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 Version = Any
 """A document version: opaque to the core (Firestore: its update time)."""
@@ -207,6 +210,12 @@ class OptimisticStore(ABC):
                 continue
             return result
         raise ChatError(ErrorCode.UNAVAILABLE, BUSY)
+
+
+def read_record(snapshot: ChatSnapshot, path: str, model: type[M]) -> M | None:
+    """The one typed way to read a record: the model at ``path``, or ``None`` if there is none."""
+    found = snapshot.record(path)
+    return model.model_validate(found) if found is not None else None
 
 
 def stored_fields(document: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from .errors import ErrorCode
 from .models import ChatCommand, ErrorInfo
 from .status import ChatStatus
-from .store import ChatSnapshot, ChatStore, ChatWrite
+from .store import ChatSnapshot, ChatStore, ChatWrite, read_record
 from .task_queue import TaskQueue
 from .worker import failing
 
@@ -87,9 +87,9 @@ class StuckChatSweeper:
             return ChatWrite(), False
         dispatch_id = chat.latest_dispatch_id
         path = f"sweeps/{dispatch_id}"
-        record = SweepRecord.model_validate(snapshot.record(path) or {})
+        record = read_record(snapshot, path, SweepRecord) or SweepRecord()
         if record.count >= self._max_sweeps:
-            error = ErrorInfo(code=ErrorCode.DEADLINE_EXCEEDED.value, message=STUCK_MESSAGE)
+            error = ErrorInfo(code=ErrorCode.DEADLINE_EXCEEDED, message=STUCK_MESSAGE)
             return failing(dispatch_id, error)(snapshot)
         count = record.count + 1
         write = ChatWrite(state=chat, records={path: SweepRecord(count=count).model_dump()})

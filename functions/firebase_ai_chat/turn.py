@@ -23,10 +23,13 @@ from .models import Author, ChatCommand, ChatConfig, ChatMessage, ChatState
 from .run_state import (
     MAX_STORED_ARGUMENTS,
     EngineContextRecord,
+    ModelCallDetail,
+    ModelStep,
     PendingCall,
     RunOutcome,
     RunState,
-    Step,
+    ToolCallDetail,
+    ToolStep,
     context_path,
     run_path,
 )
@@ -130,16 +133,16 @@ def apply_reply(
         )
     steps = list(run.steps)
     if reply is not None:
-        detail = {
-            "engine": assistant.engine,
-            "model": reply.model,
-            "texts": len(texts),
-            "toolCalls": [call.name for call in calls],
-            "usage": reply.usage.model_dump(),
-            "ms": elapsed_ms,
-            "streamWrites": stream_writes,
-        }
-        steps.append(Step(kind="model", assistant_id=assistant.assistant_id, detail=detail))
+        detail = ModelCallDetail(
+            engine=assistant.engine,
+            model=reply.model,
+            texts=len(texts),
+            tool_calls=[call.name for call in calls],
+            usage=reply.usage,
+            ms=elapsed_ms,
+            stream_writes=stream_writes,
+        )
+        steps.append(ModelStep(assistant_id=assistant.assistant_id, detail=detail))
         context = progress.contexts.get(assistant.assistant_id, EngineContextRecord())
         progress.contexts[assistant.assistant_id] = context.model_copy(update={"context": reply.context, "pending": []})
     progress.run = run.model_copy(
@@ -183,12 +186,13 @@ def record_tool(
         progress.data = result.data
     calls = list(run.calls)
     calls[index] = call.model_copy(update={"result": result})
-    detail = {
-        "name": call.name,
-        "arguments": clipped(call.arguments),
-        "result": clipped(result.model_dump(mode="json")),
-    }
-    step = Step(kind="tool", assistant_id=progress.config.assistant_id, detail={**detail, "ms": elapsed_ms})
+    detail = ToolCallDetail(
+        name=call.name,
+        arguments=clipped(call.arguments),
+        result=clipped(result.model_dump(mode="json")),
+        ms=elapsed_ms,
+    )
+    step = ToolStep(assistant_id=progress.config.assistant_id, detail=detail)
     progress.run = run.model_copy(
         update={
             "calls": calls,

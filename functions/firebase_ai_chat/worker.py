@@ -34,7 +34,7 @@ from .models import ChatCommand, ErrorInfo
 from .run_loop import Mark, RunLoop, Stale, WorkerParts
 from .run_state import RunOutcome, RunState, run_path
 from .status import ChatStatus, check_transition
-from .store import ChatSnapshot, ChatStore, ChatWrite
+from .store import ChatSnapshot, ChatStore, ChatWrite, read_record
 from .streaming import STREAM_INTERVAL
 from .task_queue import TaskQueue
 from .tools import ToolsDispatcher
@@ -124,13 +124,13 @@ class ChatWorker:
                 log.warning("transient failure, will retry: %s", error.message)
                 raise
             log.error("failing the chat: %s", error.message)
-            self._fail(command, ErrorInfo(code=error.code.value, message=error.message), mark, log)
+            self._fail(command, ErrorInfo(code=error.code, message=error.message), mark, log)
         except Exception:
             if not delivery.is_last:
                 log.exception("failure, will retry")
                 raise
             log.exception("failure on the last attempt, failing the chat")
-            self._fail(command, ErrorInfo(code=ErrorCode.INTERNAL.value, message=INTERNAL_ERROR_MESSAGE), mark, log)
+            self._fail(command, ErrorInfo(code=ErrorCode.INTERNAL, message=INTERNAL_ERROR_MESSAGE), mark, log)
 
     def _kick(self, command: ChatCommand, log: _Log) -> None:
         """A stale delivery may be the retry of a run that committed its end but died before
@@ -189,9 +189,8 @@ def failing(
         if current is None or not current.is_running(dispatch_id):
             return ChatWrite(), False
         records: dict[str, dict[str, Any] | None] = {}
-        found = snapshot.record(run_path(dispatch_id))
-        if found is not None:
-            run = RunState.model_validate(found)
+        run = read_record(snapshot, run_path(dispatch_id), RunState)
+        if run is not None:
             if _advanced_by_another(run, mark):
                 return ChatWrite(), False
             signed = {"outcome": RunOutcome.FAILED, "error": error.message, "version": run.version + 1}

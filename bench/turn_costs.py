@@ -1,0 +1,325 @@
+"""Benchmark: what one chat turn costs in Firestore operations and time, against baselines in the same run.
+
+1. **Counts** (exact, not estimated): reads, writes, commits, transactions and RPCs of a text
+   turn, a tool turn and a streamed answer, counted by a wrapper around the Firestore client's RPC
+   layer while the front API and the worker run in this process on the Firestore emulator. Against
+   the floor of a minimal durable design (post: read chat, write message + chat; worker: read chat +
+   run, write AI message + chat + run: 3 reads + 5 writes, 2 commits) and the reference library
+   (@motorro/firebase-ai-chat, read from its source, for the same text turn: 3 Cloud Tasks, 9
+   transactions, 15 reads, 17 writes).
+2. **Time** of a turn through the real stack (callable, Cloud Tasks emulator, functions worker,
+   listener), split into callable, task dispatch, worker and listener, against a Firestore write seen
+   by a listener; the worker's CPU per turn (in this process); turns slower than 2 s (the emulator's
+   keep-alive race looked like 3.4 s turns).
+3. **Burst**: 20 posts fired at once at one chat: the slowest callable, every message stored once
+   and answered in order.
+
+Run: ``./emulator/exec -- python bench/turn_costs.py [rounds]``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
+
+from google.cloud import firestore
+
+from firebase_ai_chat import AssistantChat, ChatWorker
+from firebase_ai_chat.engines.offline import OfflineEngine
+from firebase_ai_chat.firebase_app import firestore_client
+from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.testing import EmulatorClient, InMemoryTaskQueue
+from firebase_ai_chat.testing.streamed import Streamed
+
+FLOOR = {"reads": 3, "writes": 5, "commits": 2}
+REFERENCE = {"tasks": 3, "transactions": 9, "reads": 15, "writes": 17}
+
+
+class Counts:
+    """What went through the client's RPC layer."""
+
+    def __init__(self) -> None:
+        self.reads = self.writes = self.commits = self.transactions = self.rpcs = 0
+
+    def row(self) -> tuple[int, int, int, int, int]:
+        return self.reads, self.writes, self.commits, self.transactions, self.rpcs
+
+
+class _CountingApi:
+    """Wraps the GAPIC Firestore client: every document read, write, commit and RPC is counted."""
+
+    def __init__(self, api: Any, counts: Callable[[], Counts]) -> None:
+        self._api = api
+        self._counts = counts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+    def batch_get_documents(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        counts = self._counts()
+        counts.rpcs += 1
+        for response in self._api.batch_get_documents(*args, **kwargs):
+            if response.found or response.missing:
+                counts.reads += 1
+            yield response
+
+    def run_query(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        counts = self._counts()
+        counts.rpcs += 1
+        found = 0
+        for response in self._api.run_query(*args, **kwargs):
+            found += 1 if response.document else 0
+            yield response
+        counts.reads += max(1, found)  # Firestore bills an empty query as one read
+
+    def commit(self, *args: Any, **kwargs: Any) -> Any:
+        counts = self._counts()
+        counts.rpcs += 1
+        counts.commits += 1
+        counts.writes += len(kwargs["request"]["writes"])
+        return self._api.commit(*args, **kwargs)
+
+    def begin_transaction(self, *args: Any, **kwargs: Any) -> Any:
+        counts = self._counts()
+        counts.rpcs += 1
+        counts.transactions += 1
+        return self._api.begin_transaction(*args, **kwargs)
+
+    def rollback(self, *args: Any, **kwargs: Any) -> Any:
+        self._counts().rpcs += 1
+        return self._api.rollback(*args, **kwargs)
+
+
+def counted_client() -> tuple[firestore.Client, Callable[[], Counts]]:
+    """A Firestore client whose RPCs are counted into the ``Counts`` the returned function gives."""
+    client = firestore.Client(project=firestore_client().project, credentials=firestore_client()._credentials)
+    current = [Counts()]
+    client._firestore_api_internal = _CountingApi(client._firestore_api, lambda: current[0])
+
+    def reset() -> Counts:
+        current[0] = Counts()
+        return current[0]
+
+    return client, reset
+
+
+def _app() -> Any:
+    import main
+
+    return main
+
+
+def costs(engine_chunks: int) -> dict[str, Counts]:
+    """Counts of a text turn, a tool turn and a streamed answer (in-process, on the emulator)."""
+    app = _app()
+    client, reset = counted_client()
+    store, queue = FirestoreChatStore(client), InMemoryTaskQueue()
+    chat = AssistantChat(store=store, queue=queue)
+    offline = OfflineEngine(app.PHRASES)
+    engines = {"offline": offline, "streamed": Streamed(offline, chunks=engine_chunks)}
+    tools = {"calculator": app.calculator_tools, "divider": app.divider_tools}
+    worker = ChatWorker(store=store, queue=queue, engines=engines, dispatchers=tools, stream_interval=0)
+    found: dict[str, Counts] = {}
+    for name, engine, text in (
+        ("text", "offline", "hello"),
+        ("tool", "offline", "add 1"),
+        ("streamed", "streamed", "hi"),
+    ):
+        assistant = app.CALCULATOR.model_copy(update={"engine": engine})
+        started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["sum"])
+        chat_id = started.chat_document.removeprefix("chats/")
+        queue.drain(worker)
+        counts = reset()
+        chat.post_message(user_id="bench", chat_id=chat_id, messages=[text])
+        queue.drain(worker)
+        found[name] = counts
+        reset()
+    return found
+
+
+def worker_cpu(rounds: int) -> float:
+    """Median CPU seconds of the worker thread for one tool turn (in-process, on the emulator)."""
+    app = _app()
+    store, queue = FirestoreChatStore(firestore_client()), InMemoryTaskQueue()
+    chat = AssistantChat(store=store, queue=queue)
+    worker = ChatWorker(
+        store=store,
+        queue=queue,
+        engines={"offline": OfflineEngine(app.PHRASES)},
+        dispatchers={"calculator": app.calculator_tools, "divider": app.divider_tools},
+    )
+    started = chat.create(
+        user_id="bench",
+        assistant=app.CALCULATOR.model_copy(update={"engine": "offline"}),
+        data=app.CalculatorData(),
+        messages=["sum"],
+    )
+    chat_id = started.chat_document.removeprefix("chats/")
+    queue.drain(worker)
+    spent = []
+    for _ in range(rounds):
+        chat.post_message(user_id="bench", chat_id=chat_id, messages=["add 1"])
+        before = time.thread_time()
+        queue.drain(worker)
+        spent.append(time.thread_time() - before)
+    return statistics.median(spent)
+
+
+def _wait(event: threading.Event, what: str, timeout: float = 60) -> None:
+    if not event.wait(timeout):
+        raise TimeoutError(what)
+
+
+def write_to_listener(db: firestore.Client) -> float:
+    """The baseline: a document write seen by a listener."""
+    document = db.collection("bench").document()
+    seen, ready = threading.Event(), threading.Event()
+
+    def on_snapshot(snapshots: list[Any], *_: Any) -> None:
+        ready.set()
+        if snapshots and snapshots[0].exists:
+            seen.set()
+
+    watch = document.on_snapshot(on_snapshot)
+    _wait(ready, "baseline listener start")
+    started = time.time()
+    document.set({"at": started})
+    _wait(seen, "baseline listener")
+    watch.unsubscribe()
+    return time.time() - started
+
+
+def timed_turn(client: EmulatorClient, db: firestore.Client, user: Any, chat: str, n: int) -> dict[str, float]:
+    """One "add 1" through the real stack, split: callable, dispatch, worker, listener (seconds)."""
+    answered, ready = threading.Event(), threading.Event()
+    seen_at: list[float] = []
+    messages = db.document(chat).collection("messages").where(filter=firestore.FieldFilter("userId", "==", user.uid))
+
+    def on_snapshot(snapshots: list[Any], *_: Any) -> None:
+        ready.set()
+        if len(snapshots) >= 2 * (n + 1) and not seen_at:
+            seen_at.append(time.time())
+            answered.set()
+
+    watch = messages.on_snapshot(on_snapshot)
+    _wait(ready, "listener start")
+    started = time.time()
+    client.call("postToCalculate", {"chatDocument": chat, "message": "add 1"}, user=user)
+    called = time.time()
+    _wait(answered, "answer")
+    watch.unsubscribe()
+    state = db.document(chat).get().to_dict()
+    run = db.document(f"{chat}/runs/{state['latestDispatchId']}").get().to_dict()
+    answer = max(m.to_dict()["createdAt"].timestamp() for m in messages.stream())
+    run_started = run["startedAt"]
+    run_start = run_started.timestamp() if hasattr(run_started, "timestamp") else _iso(run_started)
+    time.sleep(0.3)
+    return {
+        "callable": called - started,
+        "dispatch": run_start - called,
+        "worker": answer - run_start,
+        "listener": seen_at[0] - answer,
+        "total": seen_at[0] - started,
+    }
+
+
+def _iso(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
+
+
+def burst(client: EmulatorClient, db: firestore.Client, posts: int = 20) -> dict[str, Any]:
+    """``posts`` posts fired at once at one chat: callable latencies, stored once, answered in order."""
+    user = client.sign_up()
+    chat = client.call("calculate", {"message": "m0"}, user=user)["chatDocument"]
+    texts = [f"m{i}" for i in range(1, posts + 1)]
+
+    def post(text: str) -> float:
+        started = time.time()
+        client.call("postToCalculate", {"chatDocument": chat, "message": text}, user=user)
+        return time.time() - started
+
+    started = time.time()
+    with ThreadPoolExecutor(posts) as pool:
+        latencies = list(pool.map(post, texts))
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        stored = [m.to_dict() for m in db.collection(f"{chat}/messages").stream()]
+        stored.sort(key=lambda m: (m["createdAt"], m["inBatchSortIndex"]))
+        answers = [m["text"] for m in stored if m["author"] == "ai"]
+        if len(answers) >= posts + 1 and db.document(chat).get().to_dict()["status"] == "userInput":
+            break
+        time.sleep(0.2)
+    users = [m["text"] for m in stored if m["author"] == "user"]
+    return {
+        "slowest": max(latencies),
+        "median": statistics.median(latencies),
+        "stored_once": sorted(users) == sorted(["m0", *texts]) and len(users) == posts + 1,
+        "answered_in_order": answers == [f'You said "{t}".' for t in users],
+        "all_answered_after": time.time() - started,
+    }
+
+
+def report(rounds: int) -> None:
+    found = costs(engine_chunks=5)
+    print("## Firestore operations per turn (callable + worker; counted at the client's RPC layer)\n")
+    print("| turn | reads | writes | reads+writes | commits | transactions | RPCs |")
+    print("|---|---|---|---|---|---|---|")
+    for name, counts in found.items():
+        r, w, c, t, rpc = counts.row()
+        print(f"| {name} | {r} | {w} | {r + w} | {c} | {t} | {rpc} |")
+    text = found["text"]
+    floor = FLOOR["reads"] + FLOOR["writes"]
+    print(f"| floor (minimal durable design), text | 3 | 5 | {floor} | 2 | 0 | - |")
+    print("| reference library, text | 15 | 17 | 32 | 9 | 9 | - |")
+    print(
+        f"\ntext turn: {(text.reads + text.writes) / floor:.2f}x the floor, "
+        f"{(text.reads + text.writes) / 32:.2f}x the reference library's reads+writes"
+    )
+    partials = found["streamed"].writes - found["text"].writes
+    print(
+        f"streamed answer (5 partial writes): {partials} more writes and "
+        f"{found['streamed'].reads - text.reads} more reads than the text turn\n"
+    )
+
+    client, db = EmulatorClient(), firestore_client()
+    write_to_listener(db)
+    base = statistics.median(write_to_listener(db) for _ in range(rounds))
+    user = client.sign_up()
+    chat = client.call("calculate", {"message": "sum"}, user=user)["chatDocument"]
+    time.sleep(1.0)
+    turns = [timed_turn(client, db, user, chat, n) for n in range(1, rounds + 1)]
+    print(f'## Time of an "add 1" turn through the emulators ({rounds} rounds)\n')
+    print("| part | median ms | slowest ms |")
+    print("|---|---|---|")
+    for part in ("callable", "dispatch", "worker", "listener", "total"):
+        values = [t[part] * 1000 for t in turns]
+        print(f"| {part} | {statistics.median(values):.0f} | {max(values):.0f} |")
+    print(f"| baseline: a write seen by a listener | {base * 1000:.0f} | |")
+    slow = sum(t["total"] > 2.0 for t in turns)
+    print(
+        f"\nturn / baseline: {statistics.median(t['total'] for t in turns) / base:.0f}x; "
+        f"turns over 2 s: {slow} of {rounds}; worker CPU per tool turn: {worker_cpu(rounds) * 1000:.1f} ms\n"
+    )
+    print("## Burst: 20 posts at once at one chat\n")
+    print("| burst | slowest callable | median callable | all answered after | stored once | answered in order |")
+    print("|---|---|---|---|---|---|")
+    for name in ("first (the emulator starts a Python runtime per concurrent call)", "second (warm runtimes)"):
+        result = burst(client, db)
+        print(
+            f"| {name} | {result['slowest']:.2f} s | {result['median']:.2f} s | "
+            f"{result['all_answered_after']:.1f} s | {result['stored_once']} | {result['answered_in_order']} |"
+        )
+
+
+if __name__ == "__main__":
+    report(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
