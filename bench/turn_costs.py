@@ -9,8 +9,8 @@
    transactions, 15 reads, 17 writes).
 2. **Time** of a turn through the real stack (callable, Cloud Tasks emulator, functions worker,
    listener), split into callable, task dispatch, worker and listener, against a Firestore write seen
-   by a listener; the worker's CPU per turn (in this process); turns slower than 2 s (the emulator's
-   keep-alive race looked like 3.4 s turns).
+   by a listener; the worker's CPU per turn and its peak traced memory against one plain commit (in
+   this process); turns slower than 2 s (the emulator's keep-alive race looked like 3.4 s turns).
 3. **Burst**: 20 posts fired at once at one chat: the slowest callable, every message stored once
    and answered in order.
 
@@ -23,6 +23,7 @@ import statistics
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 
 from google.cloud import firestore
 
-from firebase_ai_chat import AssistantChat, ChatWorker
+from firebase_ai_chat import AssistantChat, ChatWorker, ChatWrite
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.firebase_app import firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
@@ -173,6 +174,30 @@ def worker_cpu(rounds: int) -> float:
     return statistics.median(spent)
 
 
+def worker_memory() -> tuple[int, int]:
+    """Peak traced memory of one plain commit (the baseline) and of one worker run of a tool turn."""
+    app = _app()
+    store, queue = FirestoreChatStore(firestore_client()), InMemoryTaskQueue()
+    chat = AssistantChat(store=store, queue=queue)
+    worker = ChatWorker(
+        store=store,
+        queue=queue,
+        engines={"offline": OfflineEngine(app.PHRASES)},
+        dispatchers={"calculator": app.calculator_tools, "divider": app.divider_tools},
+    )
+    assistant = app.CALCULATOR.model_copy(update={"engine": "offline"})
+    started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["add 2"])
+    chat_id = started.chat_document.removeprefix("chats/")
+    tracemalloc.start()
+    store.update(chat_id, lambda snapshot: (ChatWrite(state=snapshot.state), None))
+    baseline = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    queue.drain(worker)
+    measured = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return baseline, measured
+
+
 def _wait(event: threading.Event, what: str, timeout: float = 60) -> None:
     if not event.wait(timeout):
         raise TimeoutError(what)
@@ -309,6 +334,11 @@ def report(rounds: int) -> None:
     print(
         f"\nturn / baseline: {statistics.median(t['total'] for t in turns) / base:.0f}x; "
         f"turns over 2 s: {slow} of {rounds}; worker CPU per tool turn: {worker_cpu(rounds) * 1000:.1f} ms\n"
+    )
+    commit, run = worker_memory()
+    print(
+        f"peak traced memory: one worker run of a tool turn {run / 1024:.0f} KiB, "
+        f"one plain commit {commit / 1024:.0f} KiB ({run / max(commit, 1):.1f}x)\n"
     )
     print("## Burst: 20 posts at once at one chat\n")
     print("| burst | slowest callable | median callable | all answered after | stored once | answered in order |")

@@ -45,12 +45,13 @@ from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
 from firebase_ai_chat.firebase_app import firebase_app, firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.local_runtime import fault_hooks, steady_local_runtime
+from firebase_ai_chat.structured_logs import structured_logging
 from firebase_ai_chat.stuck import StuckChatSweeper
 from firebase_ai_chat.task_handler import delivery_of, handle_task
 from firebase_ai_chat.tasks import CloudTasksQueue, enqueue_task
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 
-logging.basicConfig(level=logging.INFO)
+structured_logging()  # JSON entries through firebase_functions.logger, with chatId, dispatchId, assistantId
 steady_local_runtime()  # the Functions emulator only: no "socket hang up" when it reuses an idle runtime
 firebase_app()  # callables verify ID tokens with the default app: it must exist before the first call
 

@@ -94,3 +94,28 @@ def test_error_codes_are_transient_or_permanent() -> None:
     assert ChatError(ErrorCode.UNAVAILABLE, "x").permanent is False
     assert ChatError(ErrorCode.INVALID_ARGUMENT, "x").permanent is True
     assert ChatError(ErrorCode.UNAVAILABLE, "x", permanent=True).permanent is True
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"message": "hi", "x": 1}, "x is not a field this call takes."),
+        ({}, "message is required."),
+        ({"message": 5}, "message must be text."),
+        ({"message": ""}, "message must not be empty."),
+        ({"message": "x" * 4001}, "message must be at most 4000 characters."),
+        ({"message": "\u200b "}, "message must not be blank."),
+        ({"message": "a", "clientMessageId": "bad id"}, "clientMessageId must be 1 to 128 letters, digits, _ or -."),
+        ("add 5", "The request must be an object of named fields."),
+    ],
+)
+def test_rejected_input_is_explained_in_plain_words(data: object, message: str) -> None:
+    from pydantic import ValidationError
+
+    from firebase_ai_chat.callables import readable
+    from firebase_ai_chat.models import MessageInput
+
+    with pytest.raises(ValidationError) as raised:
+        MessageInput.model_validate(data)
+    assert readable(raised.value) == message
+    assert "Value error" not in message and "Extra inputs" not in message

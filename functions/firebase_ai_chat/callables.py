@@ -23,10 +23,22 @@ logger = logging.getLogger(__name__)
 InputT = TypeVar("InputT", bound=BaseModel)
 
 
-def _invalid_argument(error: ValidationError) -> https_fn.HttpsError:
+def readable(error: ValidationError) -> str:
+    """The first problem of ``error`` in words a person can read (no pydantic phrasing)."""
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "data"
-    return https_fn.HttpsError(https_fn.FunctionsErrorCode.INVALID_ARGUMENT, f"Invalid {field}: {first['msg']}.")
+    field = ".".join(str(part) for part in first["loc"])
+    kind, context = first["type"], first.get("ctx") or {}
+    if not field:
+        return "The request must be an object of named fields."
+    messages = {
+        "extra_forbidden": f"{field} is not a field this call takes.",
+        "missing": f"{field} is required.",
+        "string_type": f"{field} must be text.",
+        "string_too_short": f"{field} must not be empty.",
+        "string_too_long": f"{field} must be at most {context.get('max_length')} characters.",
+        "value_error": f"{field}: {context.get('error')}.",
+    }
+    return messages.get(kind, f"{field} {first['msg']}.")
 
 
 def handle_call(
@@ -39,17 +51,24 @@ def handle_call(
     Returns the ``ChatResult`` as the callable's JSON: ``{chatDocument, status, data}``.
     """
     if request.auth is None or not request.auth.uid:
-        raise https_fn.HttpsError(https_fn.FunctionsErrorCode.UNAUTHENTICATED, "Sign in to chat.")
+        raise _rejected(https_fn.FunctionsErrorCode.UNAUTHENTICATED, "Sign in to chat.", None)
+    uid = request.auth.uid
     try:
         payload = input_model.model_validate(request.data if request.data is not None else {})
     except ValidationError as error:
-        raise _invalid_argument(error) from None
+        raise _rejected(https_fn.FunctionsErrorCode.INVALID_ARGUMENT, readable(error), uid) from None
     try:
-        return action(request.auth.uid, payload).to_document()
+        return action(uid, payload).to_document()
     except ChatError as error:
-        raise https_fn.HttpsError(https_fn.FunctionsErrorCode(error.code.value), error.message) from None
+        raise _rejected(https_fn.FunctionsErrorCode(error.code.value), error.message, uid) from None
     except Exception:
-        logger.exception("callable failed")
+        logger.exception("callable failed", extra={"userId": uid})
         raise https_fn.HttpsError(
             https_fn.FunctionsErrorCode.INTERNAL, "Something went wrong. Please try again."
         ) from None
+
+
+def _rejected(code: https_fn.FunctionsErrorCode, message: str, uid: str | None) -> https_fn.HttpsError:
+    """A rejected call: logged at warning level with its code, answered with an ``HttpsError``."""
+    logger.warning("call rejected (%s): %s", code.value, message, extra={"code": code.value, "userId": uid})
+    return https_fn.HttpsError(code, message)

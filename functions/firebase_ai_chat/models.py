@@ -205,11 +205,11 @@ class MessageInput(_Input):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if is_blank(value):
-            raise ValueError("message must not be blank")
+            raise PydanticCustomError("blank", "must not be blank")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("message must be valid Unicode text") from None
+            raise PydanticCustomError("unicode", "must be valid Unicode text") from None
         return value
 
 

@@ -83,6 +83,7 @@ class RunLoop:
         self._log = log
         self._stream: StreamWriter | None = None
         self._base, self._progress, self._version = self._load()
+        self._log = type(log)(log.logger, {**(log.extra or {}), "assistantId": self._progress.config.assistant_id})
 
     @property
     def _chat(self) -> ChatState:
