@@ -165,6 +165,8 @@ def _switched(
             ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it cannot change assistant now."
         )
     config = switch(chat.config)
+    if messages:
+        check_transition(chat.status, ChatStatus.PROCESSING)
     if not messages:
         switched = chat.model_copy(update={"config": config})
         return ChatWrite(state=switched), (switched, None)

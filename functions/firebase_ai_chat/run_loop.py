@@ -31,7 +31,7 @@ from .streaming import StreamWriter
 from .task_queue import TaskQueue
 from .tool_calls import Actions, call_tool, with_request
 from .tools import ChatContext, ToolResult, ToolsDispatcher
-from .turn import Finish, Progress, ai_message_id, apply_reply, end_turn, record_tool, to_write
+from .turn import Finish, Next, Progress, ai_message_id, apply_reply, end_turn, next_step, record_tool, to_write
 
 logger = logging.getLogger(__name__)
 
@@ -113,19 +113,24 @@ class RunLoop:
 
     def run(self) -> None:
         """Model calls and tools until the run is done or waits for a continuation."""
-        while self._progress.run.status != "done":
-            if self._progress.run.calls:
-                if not self._call_tools():
+        while True:
+            match next_step(self._progress.run):
+                case Next.CALL_TOOLS:
+                    self._call_tools()
+                case Next.SUSPEND:
                     self._commit(done=False)
                     self._log.info("suspended: waiting for a continuation")
                     return
-                end_turn(self._progress, self._context(self._progress.run.turn_assistant_id))
-                self._commit(done=False)
-            if self._progress.run.turn >= MAX_TURNS:
-                raise ChatError(ErrorCode.INTERNAL, "The assistant used too many tool steps.", permanent=True)
-            self._ask()
-            if not self._progress.run.calls:
-                self._finish()
+                case Next.END_TURN:
+                    end_turn(self._progress, self._context(self._progress.run.turn_assistant_id))
+                    self._commit(done=False)
+                case Next.ASK_MODEL:
+                    if self._progress.run.turn >= MAX_TURNS:
+                        raise ChatError(ErrorCode.INTERNAL, "The assistant used too many tool steps.", permanent=True)
+                    self._ask()
+                case Next.FINISH:
+                    self._finish()
+                    return
 
     def _context(self, assistant_id: str | None) -> EngineContextRecord:
         """An assistant's engine context: as changed by this delivery, else as stored."""
@@ -185,12 +190,12 @@ class RunLoop:
             raise ChatError(ErrorCode.FAILED_PRECONDITION, f"No engine named {name!r} is configured.", permanent=True)
         return engine
 
-    def _call_tools(self) -> bool:
-        """Run the turn's calls in the order the model made them; ``False`` once one is suspended
-        (the calls after it wait for its continuation, so each sees its predecessors' data)."""
+    def _call_tools(self) -> None:
+        """Run the turn's calls in the order the model made them, until one suspends (the calls after
+        it wait for its continuation, so each sees its predecessors' data)."""
         for index, call in enumerate(self._progress.run.calls):
             if call.suspended:
-                return False
+                return
             if call.result is not None:
                 continue
             started = time.monotonic()
@@ -200,8 +205,7 @@ class RunLoop:
             elapsed = round((time.monotonic() - started) * 1000)
             record_tool(self._progress, index, result, actions, elapsed_ms=elapsed)
             if self._progress.run.calls[index].suspended:
-                return False
-        return True
+                return
 
     def _call_tool(self, call: PendingCall) -> tuple[ToolResult, Actions]:
         context = ChatContext(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .continuations import ContinuationRecord, continuation_id, continuation_path
@@ -60,6 +61,27 @@ class Finish:
     state: ChatState
     follow: ChatCommand | None
     outcome: RunOutcome
+
+
+class Next(StrEnum):
+    """What a run does next."""
+
+    ASK_MODEL = "askModel"
+    CALL_TOOLS = "callTools"
+    SUSPEND = "suspend"
+    END_TURN = "endTurn"
+    FINISH = "finish"
+
+
+def next_step(run: RunState) -> Next:
+    """The run's next step, from its record alone."""
+    if run.status == "done":
+        return Next.FINISH
+    if any(call.suspended for call in run.calls):
+        return Next.SUSPEND
+    if any(call.result is None for call in run.calls):
+        return Next.CALL_TOOLS
+    return Next.END_TURN if run.calls else Next.ASK_MODEL
 
 
 def finish(chat: ChatState, chat_id: str) -> Finish:
