@@ -30,6 +30,8 @@ from .store import ChatStore, ChatWrite
 from .task_queue import TaskQueue
 from .worker import ChatWorker, CompletionHandler, Delivery
 
+__version__ = "0.2.0"
+
 __all__ = [
     "AssistantChat",
     "AssistantConfig",
@@ -60,5 +62,6 @@ __all__ = [
     "PostMessageInput",
     "RunHooks",
     "TaskQueue",
+    "__version__",
     "can_transition",
 ]

@@ -4,6 +4,9 @@ It signs users up on the Auth emulator, calls callables over HTTP with their ID
 token (as the Firebase client SDKs do), reads Firestore over REST *as that
 user* (so security rules apply), and opens Firestore listeners.
 Addresses come from the variables ``emulator/exec`` exports.
+
+It needs ``requests`` (the ``testing`` extra: ``pip install 'firebase-ai-chat[testing]'``), imported
+when a client is made: the rest of ``firebase_ai_chat.testing`` works without it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 
 class CallableError(Exception):
@@ -49,6 +53,10 @@ class EmulatorClient:
         self.functions_url = _env("FUNCTIONS_EMULATOR_URL").rstrip("/")
         self.auth_host = _env("FIREBASE_AUTH_EMULATOR_HOST")
         self.firestore_host = _env("FIRESTORE_EMULATOR_HOST")
+        try:
+            import requests
+        except ImportError as error:
+            raise ImportError("EmulatorClient needs requests: pip install 'firebase-ai-chat[testing]'") from error
         self._http = requests.Session()
 
     def sign_up(self, email: str | None = None) -> User:
