@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from .engines.base import ToolSpec
 from .models import AssistantConfig
@@ -244,7 +244,39 @@ class _Tool:
     description: str
     args_model: type[BaseModel]
     function: ToolFunction
-    takes_args: bool
+    mode: Literal["none", "model", "fields"]
+    """How the arguments are passed: none, one model, or as keyword arguments."""
+
+    def call(self, context: ToolContext[Any], parsed: BaseModel) -> Any:
+        if self.mode == "none":
+            return self.function(context)
+        if self.mode == "model":
+            return self.function(context, parsed)
+        return self.function(context, **{field: getattr(parsed, field) for field in type(parsed).model_fields})
+
+
+def _summary(function: ToolFunction) -> str:
+    """The first paragraph of the function's docstring."""
+    return (inspect.getdoc(function) or "").split("\n\n")[0].replace("\n", " ").strip()
+
+
+def _arguments_of(function: ToolFunction) -> tuple[type[BaseModel], Literal["none", "model", "fields"]]:
+    """The argument model of a tool function: none, its one model parameter, or built from its parameters."""
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    hints = get_type_hints(function, include_extras=True)
+    if not parameters:
+        return NoArgs, "none"
+    first = hints.get(parameters[0].name)
+    if len(parameters) == 1 and isinstance(first, type) and issubclass(first, BaseModel):
+        return first, "model"
+    fields: dict[str, Any] = {}
+    for parameter in parameters:
+        if parameter.name not in hints:
+            raise TypeError(f"tool {function.__name__}: annotate parameter {parameter.name!r}")
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[parameter.name] = (hints[parameter.name], default)
+    model = create_model(f"{function.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    return model, "fields"
 
 
 def _as_result(returned: Any, data_model: type[BaseModel], tool: str) -> ToolResult:
@@ -293,24 +325,27 @@ class Toolset(Generic[DataT]):
         self._tools: dict[str, _Tool] = {}
         self._specs: list[ToolSpec] | None = None
 
-    def tool(self, *, description: str, name: str | None = None) -> Callable[[ToolFunction], ToolFunction]:
-        """Register a tool function under ``name`` (default: the function's name)."""
+    def tool(
+        self, function: ToolFunction | None = None, *, description: str | None = None, name: str | None = None
+    ) -> Any:
+        """Register a tool function, as ``@toolset.tool`` or ``@toolset.tool(description=..., name=...)``.
+
+        Its arguments are the parameters after the context: plain typed parameters (``value: float``,
+        with ``Annotated[..., Field(description=...)]`` to describe them) or one pydantic model. The
+        description defaults to the docstring's first paragraph; the name to the function's name.
+        """
 
         def register(function: ToolFunction) -> ToolFunction:
-            parameters = list(inspect.signature(function).parameters)
-            hints = get_type_hints(function)
-            args_model: type[BaseModel] = NoArgs
-            if len(parameters) > 1:
-                hinted = hints.get(parameters[1])
-                if not (isinstance(hinted, type) and issubclass(hinted, BaseModel)):
-                    raise TypeError(f"tool {function.__name__}: annotate its arguments with a pydantic model")
-                args_model = hinted
+            args_model, mode = _arguments_of(function)
+            text = description or _summary(function)
+            if not text:
+                raise TypeError(f"tool {function.__name__}: give it a docstring or a description")
             tool_name = name or function.__name__
-            self._tools[tool_name] = _Tool(tool_name, description, args_model, function, len(parameters) > 1)
+            self._tools[tool_name] = _Tool(tool_name, text, args_model, function, mode)
             self._specs = None
             return function
 
-        return register
+        return register(function) if function is not None else register
 
     def specs(self) -> list[ToolSpec]:
         """JSON schemas of every tool, from their argument models (built once, after the last registration)."""
@@ -337,7 +372,7 @@ class Toolset(Generic[DataT]):
             return Dispatch(ToolFailure(message=f"Invalid arguments for {name}: {problems}"))
         try:
             context = ToolContext(data=self.data_model.model_validate(dict(data)), chat=chat, continuation=continuation)
-            returned = tool.function(context, parsed) if tool.takes_args else tool.function(context)
+            returned = tool.call(context, parsed)
         except Exception:
             logger.exception("tool %s raised", name)
             return Dispatch(unexpected_failure(name))
