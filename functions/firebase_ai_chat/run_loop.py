@@ -24,13 +24,13 @@ from typing import Any
 from .engines.base import Engine, EngineInput, EngineReply, EngineRequest, UserInput
 from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
-from .models import Author, ChatCommand, ChatState
+from .models import AssistantConfig, Author, ChatCommand, ChatState
 from .run_state import EngineContextRecord, PendingCall, RunState, context_path, run_path
 from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause, read_record
 from .streaming import StreamWriter
 from .task_queue import TaskQueue
-from .tool_calls import Actions, call_tool, with_request
-from .tools import ChatContext, ToolResult, ToolsDispatcher
+from .tool_calls import Actions, Handoffs, call_tool, resolved, with_request
+from .tools import ChatContext, ToolFailure, ToolResult, ToolsDispatcher
 from .turn import Finish, Next, Progress, ai_message_id, apply_reply, end_turn, next_step, record_tool, to_write
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ class WorkerParts:
     hooks: tuple[RunHooks, ...]
     max_tool_calls: int
     stream_interval: float
+    assistants: Mapping[str, AssistantConfig]
+    handoffs: Mapping[str, Handoffs]
 
 
 def live_run(loaded: Loaded, dispatch_id: str) -> RunState | None:
@@ -222,7 +224,15 @@ class RunLoop:
             call=call,
             log=self._log,
         )
-        return result, with_request(actions, self._user_texts)
+        checked_actions = resolved(
+            actions,
+            current=self._progress.config.assistant_id,
+            assistants=self._parts.assistants,
+            rules=self._parts.handoffs,
+        )
+        if isinstance(checked_actions, ToolFailure):
+            return checked_actions, ()
+        return result, with_request(checked_actions, self._user_texts)
 
     def _commit(self, *, done: bool) -> Finish | None:
         """Write the progress in one commit against the chat as it is; re-read it on a conflict."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .models import ChatConfig
+from .models import AssistantConfig, ChatConfig
 from .run_state import PendingCall
 from .tools import (
     ChatContext,
@@ -49,6 +50,37 @@ def call_tool(
         log.exception("dispatcher %s raised on %s", config.dispatcher_id, call.name)
         return unexpected_failure(call.name), ()
     return checked(dispatched.result, call.name), dispatched.actions
+
+
+@dataclass(frozen=True)
+class Handoffs:
+    """Where an assistant may hand the chat: ``to`` these assistants, and back if ``back``."""
+
+    to: frozenset[str] = frozenset()
+    back: bool = False
+
+
+def resolved(
+    actions: Actions, *, current: str, assistants: Mapping[str, AssistantConfig], rules: Mapping[str, Handoffs]
+) -> Actions | ToolFailure:
+    """``actions`` with assistant names made configs; a tool error for one the current assistant may not take."""
+    rule = rules.get(current)
+    out: list[HandOver | HandBack] = []
+    for action in actions:
+        if isinstance(action, HandBack):
+            if rule is not None and not rule.back:
+                return ToolFailure(message=f"{current} cannot hand the chat back.")
+            out.append(action)
+            continue
+        name = action.assistant if isinstance(action.assistant, str) else action.assistant.assistant_id
+        if rule is not None and name not in rule.to:
+            return ToolFailure(message=f"{current} cannot hand the chat over to {name}.")
+        if isinstance(action.assistant, str):
+            if name not in assistants:
+                return ToolFailure(message=f"There is no assistant named {name}.")
+            action = dataclasses.replace(action, assistant=assistants[name])
+        out.append(action)
+    return tuple(out)
 
 
 def with_request(actions: Actions, user_texts: Callable[[], Sequence[str]]) -> Actions:

@@ -141,9 +141,10 @@ def unexpected_failure(tool: str) -> ToolFailure:
 
 @dataclass(frozen=True)
 class HandOver:
-    """A request, made by a tool, to switch the chat to ``assistant`` (with messages for it)."""
+    """A request, made by a tool, to switch the chat to ``assistant`` (a config, or the name of one the
+    worker knows), with messages for it."""
 
-    assistant: AssistantConfig
+    assistant: AssistantConfig | str
     messages: tuple[str, ...] = ()
 
 
@@ -189,8 +190,9 @@ class ToolContext(Generic[DataT]):
     continuation: Continuation
     actions: list[HandOver | HandBack] = field(default_factory=list)
 
-    def hand_over(self, assistant: AssistantConfig, *, messages: Sequence[str] = ()) -> None:
-        """After this turn's tools, switch the chat to ``assistant`` (the current one is stacked).
+    def hand_over(self, assistant: AssistantConfig | str, *, messages: Sequence[str] = ()) -> None:
+        """After this turn's tools, switch the chat to ``assistant`` (the current one is stacked): a
+        config, or the name of an assistant of the ``ChatApp``.
 
         ``messages`` are the new assistant's input; without them it gets the user's messages of
         the command being run (the request that made the chat change hands).

@@ -200,7 +200,11 @@ def record_tool(
     config, handover_messages = before, list(run.handover_messages)
     try:
         for action in actions:
-            config = hand_over(config, action.assistant) if isinstance(action, HandOver) else hand_back(config)
+            if isinstance(action, HandOver):
+                assert not isinstance(action.assistant, str), "assistant names are resolved before"
+                config = hand_over(config, action.assistant)
+            else:
+                config = hand_back(config)
             handover_messages = list(action.messages)
     except ChatError as error:
         result, config, handover_messages = ToolFailure(message=error.message), before, run.handover_messages

@@ -30,13 +30,14 @@ from typing import Any
 from .engines.base import Engine
 from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
-from .models import ChatCommand, ErrorInfo
+from .models import AssistantConfig, ChatCommand, ErrorInfo
 from .run_loop import Mark, RunLoop, Stale, WorkerParts
 from .run_state import RunOutcome, RunState, run_path
 from .status import ChatStatus, check_transition
 from .store import ChatSnapshot, ChatStore, ChatWrite, read_record
 from .streaming import STREAM_INTERVAL
 from .task_queue import TaskQueue
+from .tool_calls import Handoffs
 from .tools import ToolsDispatcher
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,11 @@ class ChatWorker:
         on_complete: CompletionHandler | None = None,
         max_tool_calls: int = MAX_TOOL_CALLS,
         stream_interval: float = STREAM_INTERVAL,
+        assistants: Sequence[AssistantConfig] = (),
+        handoffs: Mapping[str, Handoffs] | None = None,
     ) -> None:
+        """``assistants`` are the ones a tool may hand over to by name; ``handoffs`` limit where each
+        assistant may hand the chat (an assistant not named there may hand it anywhere)."""
         all_hooks = (*hooks, *((_CompletionHook(on_complete),) if on_complete else ()))
         self._parts = WorkerParts(
             store=store,
@@ -102,6 +107,8 @@ class ChatWorker:
             hooks=all_hooks,
             max_tool_calls=max_tool_calls,
             stream_interval=stream_interval,
+            assistants={assistant.assistant_id: assistant for assistant in assistants},
+            handoffs=dict(handoffs or {}),
         )
 
     def handle(self, command: ChatCommand, *, delivery: Delivery | None = None) -> None:
