@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 
 from google.cloud import firestore
 
-from firebase_ai_chat import AssistantChat, ChatWorker, ChatWrite
+from firebase_ai_chat import AssistantChat, ChatWorker
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.firebase_app import firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.store import ChatWrite
 from firebase_ai_chat.testing import EmulatorClient, InMemoryTaskQueue
 from firebase_ai_chat.testing.streamed import Streamed
 

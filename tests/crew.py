@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from firebase_ai_chat import (
     AssistantChat,
     AssistantConfig,
-    ChatCommand,
     ChatError,
     ChatWorker,
     ContinuationScheduler,
@@ -25,7 +24,7 @@ from firebase_ai_chat import (
 )
 from firebase_ai_chat.engines.base import Engine, ToolSpec
 from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
-from firebase_ai_chat.models import ChatMessage
+from firebase_ai_chat.models import ChatCommand, ChatMessage
 from firebase_ai_chat.store import ChatStore, ChatWrite, Loaded
 from firebase_ai_chat.testing import InMemoryTaskQueue
 from firebase_ai_chat.tools import Continuation, Dispatch, ToolContext, Toolset, ToolValue

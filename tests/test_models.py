@@ -5,19 +5,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from firebase_ai_chat import (
-    AssistantConfig,
+from firebase_ai_chat import AssistantConfig, ChatError, ChatStatus, ErrorCode
+from firebase_ai_chat.models import (
+    MAX_MESSAGE_LENGTH,
     ChatCommand,
     ChatConfig,
     ChatDocumentInput,
-    ChatError,
     ChatState,
-    ChatStatus,
-    ErrorCode,
     MessageInput,
     PostMessageInput,
+    chat_id_of,
 )
-from firebase_ai_chat.models import MAX_MESSAGE_LENGTH, chat_id_of
 
 ASSISTANT = AssistantConfig(engine="offline", assistant_id="calculator", dispatcher_id="calculator")
 

@@ -19,8 +19,10 @@ import pytest
 from google.cloud import firestore
 
 from conftest import ChatWatcher, count, database_fingerprint
-from firebase_ai_chat import AssistantConfig, Author, ChatCommand, ChatMessage, ChatState, ChatStatus, ChatWrite
+from firebase_ai_chat import AssistantConfig, ChatStatus
 from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.models import Author, ChatCommand, ChatMessage, ChatState
+from firebase_ai_chat.store import ChatWrite
 from firebase_ai_chat.stuck import StuckChatSweeper
 from firebase_ai_chat.tasks import CloudTasksQueue
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User

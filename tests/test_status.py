@@ -2,8 +2,8 @@
 
 import pytest
 
-from firebase_ai_chat import ChatError, ChatStatus, ErrorCode, can_transition
-from firebase_ai_chat.status import check_transition
+from firebase_ai_chat import ChatError, ChatStatus, ErrorCode
+from firebase_ai_chat.status import can_transition, check_transition
 
 S = ChatStatus
 
