@@ -147,24 +147,21 @@ def costs(engine_chunks: int) -> dict[str, Counts]:
     return found
 
 
-def worker_cpu(rounds: int) -> float:
-    """Median CPU seconds of the worker thread for one tool turn (in-process, on the emulator)."""
+def _calculator_in_process(first: str) -> tuple[FirestoreChatStore, InMemoryTaskQueue, AssistantChat, ChatWorker, str]:
+    """The calculator's front API and worker in this process, on the emulator, with a chat started by ``first``."""
     app = _app()
     store, queue = FirestoreChatStore(firestore_client()), InMemoryTaskQueue()
     chat = AssistantChat(store=store, queue=queue)
-    worker = ChatWorker(
-        store=store,
-        queue=queue,
-        engines={"offline": OfflineEngine(app.PHRASES)},
-        dispatchers={"calculator": app.calculator_tools, "divider": app.divider_tools},
-    )
-    started = chat.create(
-        user_id="bench",
-        assistant=app.CALCULATOR.model_copy(update={"engine": "offline"}),
-        data=app.CalculatorData(),
-        messages=["sum"],
-    )
-    chat_id = started.chat_document.removeprefix("chats/")
+    tools = {"calculator": app.calculator_tools, "divider": app.divider_tools}
+    worker = ChatWorker(store=store, queue=queue, engines={"offline": OfflineEngine(app.PHRASES)}, dispatchers=tools)
+    assistant = app.CALCULATOR.model_copy(update={"engine": "offline"})
+    started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=[first])
+    return store, queue, chat, worker, started.chat_document.removeprefix("chats/")
+
+
+def worker_cpu(rounds: int) -> float:
+    """Median CPU seconds of the worker thread for one tool turn (in-process, on the emulator)."""
+    _, queue, chat, worker, chat_id = _calculator_in_process("sum")
     queue.drain(worker)
     spent = []
     for _ in range(rounds):
@@ -177,18 +174,7 @@ def worker_cpu(rounds: int) -> float:
 
 def worker_memory() -> tuple[int, int]:
     """Peak traced memory of one plain commit (the baseline) and of one worker run of a tool turn."""
-    app = _app()
-    store, queue = FirestoreChatStore(firestore_client()), InMemoryTaskQueue()
-    chat = AssistantChat(store=store, queue=queue)
-    worker = ChatWorker(
-        store=store,
-        queue=queue,
-        engines={"offline": OfflineEngine(app.PHRASES)},
-        dispatchers={"calculator": app.calculator_tools, "divider": app.divider_tools},
-    )
-    assistant = app.CALCULATOR.model_copy(update={"engine": "offline"})
-    started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["add 2"])
-    chat_id = started.chat_document.removeprefix("chats/")
+    store, queue, _, worker, chat_id = _calculator_in_process("add 2")
     tracemalloc.start()
     store.update(chat_id, lambda snapshot: (ChatWrite(state=snapshot.state), None))
     baseline = tracemalloc.get_traced_memory()[1]

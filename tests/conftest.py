@@ -97,10 +97,10 @@ def make_crew(request: pytest.FixtureRequest) -> Callable[..., Crew]:
             store, messages = memory, memory.all_messages
         else:
             database: firestore.Client = request.getfixturevalue("db")
-            store = FirestoreChatStore(database)
+            store = FirestoreChatStore(database, collection="crew_chats")  # any collection works
 
             def messages(chat_id: str) -> list[ChatMessage]:
-                found = database.collection(f"chats/{chat_id}/messages").stream()
+                found = database.collection(f"crew_chats/{chat_id}/messages").stream()
                 return [ChatMessage.model_validate(m.to_dict()) for m in found]
 
         user_id = f"user-{uuid.uuid4().hex[:8]}"

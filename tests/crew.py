@@ -151,7 +151,7 @@ class Crew:
     def start(self, text: str, *, total: float = 0, assistant: AssistantConfig = CALC) -> str:
         """Create a chat with ``text`` (its run waits in the queue); returns the chat id."""
         result = self.chat.create(user_id=self.user_id, assistant=assistant, data=Total(sum=total), messages=[text])
-        return result.chat_document.removeprefix("chats/")
+        return result.chat_document.split("/", 1)[1]
 
     def drain(self) -> int:
         return self.queue.drain(self.worker)

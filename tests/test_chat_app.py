@@ -126,3 +126,27 @@ def test_a_deployed_worker_without_a_key_fails_loudly(monkeypatch: pytest.Monkey
     assert missing.value.code is ErrorCode.FAILED_PRECONDITION and "OPENAI_API_KEY" in missing.value.message
     monkeypatch.setenv("FUNCTIONS_EMULATOR", "true")
     assert isinstance(choose_engine(PHRASES), OfflineEngine)
+
+
+def test_chats_live_in_the_apps_collection() -> None:
+    from firebase_ai_chat import ChatError, ErrorCode
+    from firebase_ai_chat.models import PostMessageInput
+
+    store = InMemoryChatStore(collection="tickets")
+    app = ChatApp(
+        data=Todos,
+        assistants=[Assistant(name="planner", instructions="Keep the list.", tools=planner_tools)],
+        worker="todoWorker",
+        store=store,
+        queue=InMemoryTaskQueue(),
+        engine=OfflineEngine(PHRASES),
+    )
+    started = app.chat.create(user_id="u", assistant=app.config("planner"), data=Todos(), messages=["add tea"])
+    assert started.chat_document.startswith("tickets/")
+    chat_id = started.chat_document.removeprefix("tickets/")
+    post = PostMessageInput.model_validate({"chatDocument": started.chat_document, "message": "add milk"})
+    assert post.in_collection("tickets") == chat_id
+    wrong = PostMessageInput.model_validate({"chatDocument": f"chats/{chat_id}", "message": "add milk"})
+    with pytest.raises(ChatError) as refused:
+        wrong.in_collection("tickets")
+    assert refused.value.code is ErrorCode.INVALID_ARGUMENT and "tickets/{chatId}" in refused.value.message

@@ -72,14 +72,23 @@ def test_message_input_accepts_longest_and_unicode() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["users/abc", "chats/", "chats/a/messages/b", "/chats/abc", "chats/../x", "chats/a b", "", "chats/" + "a" * 129],
+    ["chats/", "chats/a/messages/b", "/chats/abc", "chats/../x", "chats/a b", "", "chats/" + "a" * 129, "chats/__x__"],
 )
-def test_chat_document_outside_chats_is_rejected(path: str) -> None:
+def test_a_malformed_chat_document_is_rejected(path: str) -> None:
     with pytest.raises(ValidationError):
         ChatDocumentInput.model_validate({"chatDocument": path})
     with pytest.raises(ChatError) as raised:
         chat_id_of(path)
     assert raised.value.code is ErrorCode.INVALID_ARGUMENT
+
+
+def test_a_chat_document_outside_the_apps_collection_is_rejected() -> None:
+    other = ChatDocumentInput.model_validate({"chatDocument": "users/abc"})
+    for check in (lambda: other.chat_id, lambda: other.in_collection("chats"), lambda: chat_id_of("users/abc")):
+        with pytest.raises(ChatError) as raised:
+            check()
+        assert raised.value.code is ErrorCode.INVALID_ARGUMENT
+    assert other.in_collection("users") == "abc"
 
 
 def test_post_message_input_parses_chat_id() -> None:

@@ -16,7 +16,8 @@ value (the Responses API, or Chat Completions with ``OPENAI_API_MODE=chat``),
 the offline engine on the emulators when it has none, and a loud failure
 when a deployed worker has no key (never a silent offline answer). The
 callables and the worker run in ``region``; the worker's task queue is
-named after ``worker``.
+named after ``worker``; chats live in ``collection`` (``chats``), and clients
+name them ``{collection}/{chatId}``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .firebase_app import firebase_app, firestore_client
 from .firestore import FirestoreChatStore
 from .hooks import CompletionEvent, RunHooks
 from .local_runtime import fault_hooks
-from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
+from .models import CHATS, AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
 from .store import ChatStore
 from .stuck import StuckChatSweeper
 from .task_handler import delivery_of, handle_task
@@ -139,6 +140,7 @@ class ChatApp(Generic[DataT]):
         on_complete: Callable[[CompletionEvent], None] | None = None,
         max_attempts: int = 3,
         concurrency: int = 6,
+        collection: str = CHATS,
         store: ChatStore | None = None,
         queue: TaskQueue | None = None,
         engine: Engine | None = None,
@@ -146,6 +148,7 @@ class ChatApp(Generic[DataT]):
         """``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
         start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue)."""
         self._store, self._queue, self._engine = store, queue, engine
+        self.collection = collection
         self.data = data
         self.worker_name = worker
         self.region = region
@@ -170,7 +173,7 @@ class ChatApp(Generic[DataT]):
     @functools.cached_property
     def store(self) -> ChatStore:
         """The store: Firestore unless the app was given one."""
-        return self._store or FirestoreChatStore(firestore_client())
+        return self._store or FirestoreChatStore(firestore_client(), collection=self.collection)
 
     @functools.cached_property
     def queue(self) -> TaskQueue:
@@ -239,7 +242,7 @@ class ChatApp(Generic[DataT]):
         def post(uid: str, payload: PostMessageInput) -> ChatResult:
             return self.chat.post_message(
                 user_id=uid,
-                chat_id=payload.chat_id,
+                chat_id=payload.in_collection(self.store.collection),
                 messages=[payload.message],
                 command_meta=command_meta,
                 client_message_id=payload.client_message_id,
@@ -251,7 +254,8 @@ class ChatApp(Generic[DataT]):
         """The callable ``{chatDocument}`` that closes a chat."""
 
         def close(uid: str, payload: ChatDocumentInput) -> ChatResult:
-            return self.chat.close_chat(user_id=uid, chat_id=payload.chat_id, command_meta=command_meta)
+            chat_id = payload.in_collection(self.store.collection)
+            return self.chat.close_chat(user_id=uid, chat_id=chat_id, command_meta=command_meta)
 
         return self._callable(name, lambda request: handle_call(request, ChatDocumentInput, close))
 

@@ -62,8 +62,8 @@ def _command_meta(meta: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(meta) if meta is not None else None
 
 
-def _result(chat_id: str, state: ChatState) -> ChatResult:
-    return ChatResult(chat_document=f"chats/{chat_id}", status=state.status, data=state.data)
+def _result(collection: str, chat_id: str, state: ChatState) -> ChatResult:
+    return ChatResult(chat_document=f"{collection}/{chat_id}", status=state.status, data=state.data)
 
 
 def user_messages(
@@ -298,7 +298,7 @@ class AssistantChat:
         logger.info("chat created", extra={"chatId": chat_id, "dispatchId": stored.latest_dispatch_id})
         if command is not None:
             self._queue.enqueue(command)
-        return _result(chat_id, stored)
+        return _result(self._store.collection, chat_id, stored)
 
     def post_message(
         self,
@@ -331,7 +331,7 @@ class AssistantChat:
             "message posted",
             extra={"chatId": chat_id, "dispatchId": state.next_dispatch_id or state.latest_dispatch_id},
         )
-        return _result(chat_id, state)
+        return _result(self._store.collection, chat_id, state)
 
     def hand_over(
         self,
@@ -389,7 +389,7 @@ class AssistantChat:
         if command is not None:
             self._queue.enqueue(command)
         logger.info("assistant is now %s", state.config.assistant_id, extra={"chatId": chat_id})
-        return _result(chat_id, state)
+        return _result(self._store.collection, chat_id, state)
 
     def close_chat(
         self,
@@ -411,4 +411,4 @@ class AssistantChat:
                 ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, action="close", meta=_command_meta(command_meta))
             )
             logger.info("chat closed", extra={"chatId": chat_id, "dispatchId": dispatch_id})
-        return _result(chat_id, state)
+        return _result(self._store.collection, chat_id, state)

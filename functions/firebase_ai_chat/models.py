@@ -26,8 +26,10 @@ DOCUMENT_ID = r"(?!__.*__$)[A-Za-z0-9_-]{1,128}"
 """A document id the library accepts from outside: letters, digits, ``_`` and ``-``, never
 ``__…__`` (Firestore reserves those ids and rejects them)."""
 
-CHAT_DOCUMENT_PATTERN = re.compile(rf"^chats/({DOCUMENT_ID})$")
-"""A chat document path as clients send it: ``chats/{chatId}``."""
+CHAT_DOCUMENT_PATTERN = re.compile(rf"^({DOCUMENT_ID})/({DOCUMENT_ID})$")
+"""A chat document path as clients send it: ``{collection}/{chatId}`` (``chats/{chatId}`` by default)."""
+CHATS = "chats"
+"""The default collection of chats."""
 
 CLIENT_MESSAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 """A client's idempotency key for a call (``clientMessageId``)."""
@@ -172,12 +174,12 @@ class ChatResult(Model):
     data: dict[str, Any]
 
 
-def chat_id_of(chat_document: str) -> str:
-    """The id in ``chats/{id}``; ``invalid-argument`` for any other path."""
+def chat_id_of(chat_document: str, collection: str = CHATS) -> str:
+    """The id in ``{collection}/{id}``; ``invalid-argument`` for any other path."""
     match = CHAT_DOCUMENT_PATTERN.match(chat_document)
-    if match is None:
-        raise ChatError(ErrorCode.INVALID_ARGUMENT, "chatDocument must look like chats/{chatId}.")
-    return match.group(1)
+    if match is None or match.group(1) != collection:
+        raise ChatError(ErrorCode.INVALID_ARGUMENT, f"chatDocument must look like {collection}/{{chatId}}.")
+    return match.group(2)
 
 
 class _Input(BaseModel):
@@ -227,9 +229,13 @@ class ChatDocumentInput(_Input):
             )
         return value
 
+    def in_collection(self, collection: str) -> str:
+        """The chat id, if the path names a chat of ``collection`` (``invalid-argument`` else)."""
+        return chat_id_of(self.chat_document, collection)
+
     @property
     def chat_id(self) -> str:
-        """The chat id inside the path."""
+        """The chat id inside the path, for the default collection ``chats``."""
         return chat_id_of(self.chat_document)
 
 

@@ -282,7 +282,7 @@ class RunLoop:
         if ended.follow is not None:
             self._parts.queue.enqueue(ended.follow)
         event = CompletionEvent(
-            chat_document=f"chats/{self._command.chat_id}",
+            chat_document=f"{self._parts.store.collection}/{self._command.chat_id}",
             dispatch_id=self._command.dispatch_id,
             status=ended.outcome.status,
             data=ended.state.data,

@@ -139,6 +139,9 @@ class StoreStats:
 class ChatStore(Protocol):
     """Optimistic access to chats, their messages and records."""
 
+    collection: str
+    """The collection of chats: clients name a chat ``{collection}/{chatId}``."""
+
     def new_id(self) -> str:
         """A fresh, unique document id."""
         ...

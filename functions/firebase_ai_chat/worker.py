@@ -162,7 +162,7 @@ class ChatWorker:
             raise Stale()
         log.info("closed")
         event = CompletionEvent(
-            chat_document=f"chats/{command.chat_id}",
+            chat_document=f"{self._parts.store.collection}/{command.chat_id}",
             dispatch_id=command.dispatch_id,
             status=chat.status,
             data=chat.data,

@@ -24,7 +24,7 @@ from google.api_core import exceptions
 from google.cloud import firestore
 
 from ..errors import ChatError, ErrorCode
-from ..models import Author, ChatMessage, ChatState
+from ..models import CHATS, Author, ChatMessage, ChatState
 from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, Version, stored_fields
 
 T = TypeVar("T")
@@ -32,7 +32,6 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 REFUSED = "The chat could not be saved."
-CHATS = "chats"
 MESSAGES = "messages"
 _CONFLICTS = (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound, exceptions.Aborted)
 
@@ -58,15 +57,17 @@ def _refused(run: Callable[[], T]) -> T:
 class FirestoreChatStore(OptimisticStore):
     """``ChatStore`` on a ``google.cloud.firestore.Client``."""
 
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, *, collection: str = CHATS) -> None:
         self._client = client
+        self.collection = collection
+        """The collection of chats (``chats`` unless the app names another)."""
 
     def _chat(self, chat_id: str) -> firestore.DocumentReference:
-        return self._client.collection(CHATS).document(chat_id)
+        return self._client.collection(self.collection).document(chat_id)
 
     def new_id(self) -> str:
         """A Firestore auto-id."""
-        return self._client.collection(CHATS).document().id
+        return self._client.collection(self.collection).document().id
 
     def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
         """The chat and the records at ``paths`` in one ``BatchGetDocuments``."""
@@ -145,7 +146,7 @@ class FirestoreChatStore(OptimisticStore):
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
         """Chats ``processing`` and not updated since ``updated_before`` (index: status, updatedAt)."""
         query = (
-            self._client.collection(CHATS)
+            self._client.collection(self.collection)
             .where(filter=firestore.FieldFilter("status", "==", "processing"))
             .where(filter=firestore.FieldFilter("updatedAt", "<", updated_before))
             .limit(limit)

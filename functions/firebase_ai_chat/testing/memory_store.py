@@ -30,7 +30,8 @@ class _Document:
 class InMemoryChatStore(OptimisticStore):
     """``ChatStore`` in a dict; ``stats`` counts document reads, writes and commits."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, collection: str = "chats") -> None:
+        self.collection = collection
         self._lock = threading.RLock()
         self._documents: dict[str, _Document] = {}
         self._ids = itertools.count(1)
