@@ -95,7 +95,7 @@ class Crew:
         self.parked: list[tuple[str, float]] = []
         self.on_multiply: Callable[[str], None] | None = None
         self.on_add: Callable[[], None] | None = None
-        self.scheduler = ContinuationScheduler(store=self.store, queue=self.queue)
+        self.scheduler = ContinuationScheduler(store=self.store, queue=self.queue, wait_seconds=0.2)
         self.chat = AssistantChat(store=self.store, queue=self.queue)
         self.tools = self._calculator()
         self.worker = ChatWorker(

@@ -111,6 +111,24 @@ def test_a_resume_that_beats_the_suspension_is_retried_not_lost(crew: Crew) -> N
     count("resume interleavings checked")
 
 
+def test_a_resume_that_beats_the_suspension_waits_for_it(crew: Crew) -> None:
+    resumers: list[threading.Thread] = []
+
+    def resume_from_another_process(continuation: str) -> None:  # the job is done before the worker commits
+        index = len(crew.parked) - 1
+        resumers.append(threading.Thread(target=crew.scheduler.resume, args=(continuation, crew.multiplied(index))))
+        resumers[-1].start()
+
+    crew.on_multiply = resume_from_another_process
+    chat_id = crew.start("multiply by 2 and add 1", total=5)
+    crew.drain()
+    for resumer in resumers:
+        resumer.join()
+    crew.drain()
+    assert crew.state(chat_id)["data"] == {"sum": 11}
+    count("resume interleavings checked")
+
+
 @pytest.mark.parametrize("redeliver", [False, True], ids=["once", "redelivered"])
 def test_a_tools_hand_over_waits_for_the_end_of_the_turn(crew: Crew, redeliver: bool) -> None:
     chat_id = crew.start("switch and multiply by 3 and add 1", total=10)

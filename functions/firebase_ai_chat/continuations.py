@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -70,6 +71,10 @@ class ContinuationRecord(BaseModel):
     result: dict[str, Any] | None = None
 
 
+class _NotSuspendedYetError(ChatError):
+    """The tool that suspends has not committed its suspension yet (it will, in a moment)."""
+
+
 def _in_flight(run: RunState | None, continuation: str) -> bool:
     """Whether the call may still be on its way to suspending: its model turn is not committed yet
     (a run commits a model call with its tools), or it is committed with no result."""
@@ -89,7 +94,7 @@ def _resume(
     record = read_record(snapshot, continuation_path(continuation), ContinuationRecord)
     if record is None:
         if chat is not None and chat.is_running(dispatch_id) and _in_flight(run, continuation):
-            raise ChatError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
+            raise _NotSuspendedYetError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
         raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
     if record.status == "resumed":
         return ChatWrite(), False
@@ -134,9 +139,10 @@ def _completed(result: CompletedResult | Resumer, data: dict[str, Any], tool: st
 class ContinuationScheduler:
     """Resumes suspended tool calls; usable from any function or process."""
 
-    def __init__(self, *, store: ChatStore, queue: TaskQueue) -> None:
+    def __init__(self, *, store: ChatStore, queue: TaskQueue, wait_seconds: float = 10.0) -> None:
         self._store = store
         self._queue = queue
+        self._wait_seconds = wait_seconds
 
     def resume(self, continuation: str, result: CompletedResult | Resumer) -> bool:
         """Complete the suspended call with ``result`` and continue its run.
@@ -144,12 +150,22 @@ class ContinuationScheduler:
         ``result`` is a completed result, or a ``Resumer`` called with the chat's current data
         inside the transaction (the way to compute a result from the data without losing updates).
         Returns ``False`` (and changes nothing) when it was already resumed.
-        Raises ``ChatError(not-found)`` for an unknown id, ``ChatError(unavailable)`` (transient)
-        while the tool that suspends has not finished suspending.
+        Raises ``ChatError(not-found)`` for an unknown id. A resume that arrives while the tool is
+        still suspending (a fast job: the worker commits the suspension right after the tool returns)
+        waits up to ``wait_seconds`` for it, then raises ``ChatError(unavailable)`` (transient: retry).
         """
         chat_id, dispatch_id = _parse(continuation)
         change = functools.partial(_resume, continuation=continuation, dispatch_id=dispatch_id, result=result)
-        outcome = self._store.update(chat_id, change, reads=[continuation_path(continuation), run_path(dispatch_id)])
+        reads = [continuation_path(continuation), run_path(dispatch_id)]
+        deadline = time.monotonic() + self._wait_seconds
+        while True:
+            try:
+                outcome = self._store.update(chat_id, change, reads=reads)
+                break
+            except _NotSuspendedYetError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
         if outcome is False:
             logger.info("[chat=%s dispatch=%s] continuation %s already resumed", chat_id, dispatch_id, continuation)
             return False
