@@ -73,7 +73,9 @@ class EmulatorClient:
 
     def call(self, name: str, data: Any, *, user: User | None) -> Any:
         """Call the callable ``name`` with ``data``; raise ``CallableError`` on an error answer."""
-        headers = {"Content-Type": "application/json"}
+        # A fresh connection per call: a pooled one that the emulator's server closes just as it is
+        # reused fails with "Connection reset by peer", and a call cannot be sent again blindly.
+        headers = {"Content-Type": "application/json", "Connection": "close"}
         if user is not None:
             headers["Authorization"] = f"Bearer {user.id_token}"
         response = self._http.post(f"{self.functions_url}/{name}", json={"data": data}, headers=headers, timeout=60)
@@ -89,6 +91,7 @@ class EmulatorClient:
             "Content-Type": "application/json",
             "X-CloudTasks-TaskRetryCount": str(attempt),
             "X-CloudTasks-TaskName": f"manual-{uuid.uuid4().hex}",
+            "Connection": "close",
         }
         return self._http.post(f"{self.functions_url}/{function}", json={"data": payload}, headers=headers, timeout=120)
 
