@@ -40,7 +40,7 @@ from .engines.offline import OfflineEngine, Phrase
 from .errors import ChatError, ErrorCode
 from .firebase_app import firebase_app, firestore_client
 from .firestore import FirestoreChatStore
-from .hooks import CompletionEvent, RunHooks
+from .hooks import CompletionEvent
 from .local_runtime import fault_hooks
 from .models import CHATS, AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
 from .store import ChatStore
@@ -117,14 +117,6 @@ class _Named:
         return self.engine.run(request, on_text=on_text)
 
 
-class _OnComplete(RunHooks):
-    def __init__(self, handler: Callable[[CompletionEvent], None]) -> None:
-        self._handler = handler
-
-    def on_complete(self, event: CompletionEvent) -> None:
-        self._handler(event)
-
-
 class ChatApp(Generic[DataT]):
     """An app's chats: its data model, its assistants (the first answers new chats), its functions."""
 
@@ -183,15 +175,13 @@ class ChatApp(Generic[DataT]):
     @functools.cached_property
     def worker(self) -> ChatWorker:
         """The worker, with the engine chosen for this process."""
-        hooks: list[RunHooks] = fault_hooks()
-        if self._on_complete is not None:
-            hooks.append(_OnComplete(self._on_complete))
         return ChatWorker(
             store=self.store,
             queue=self.queue,
             engines={APP_ENGINE: self._engine or _Named(self._offline)},
             dispatchers={name: a.tools for name, a in self._assistants.items() if a.tools is not None},
-            hooks=hooks,
+            hooks=fault_hooks(),
+            on_complete=self._on_complete,
             assistants=list(self.configs.values()),
             handoffs={
                 a.name: Handoffs(to=frozenset(a.handoffs), back=a.can_hand_back) for a in self._assistants.values()

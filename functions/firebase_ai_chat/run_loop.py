@@ -251,28 +251,28 @@ class RunLoop:
             return ended
         raise ChatError(ErrorCode.UNAVAILABLE, BUSY)
 
+    def _still_mine(self) -> Loaded:
+        """The chat and run read again; ``Stale`` unless the run is live and at the version this
+        delivery last read or wrote (no other delivery or resume has written it since)."""
+        fresh = self._parts.store.load(self._command.chat_id, [run_path(self._command.dispatch_id)])
+        run = live_run(fresh, self._command.dispatch_id)
+        if (run.version if run else 0) != self._version:
+            raise Stale()
+        return fresh
+
     def _reload(self) -> None:
         """After a conflict: go on only if the run is still this delivery's to advance."""
-        fresh = self._parts.store.load(self._command.chat_id, [run_path(self._command.dispatch_id)])
         try:
-            run = live_run(fresh, self._command.dispatch_id)
-            if (run.version if run else 0) != self._version:
-                raise Stale()
+            self._base = self._still_mine()
         except Stale:
             if self._stream is not None:
                 self._stream.discard()
             raise
-        self._base = fresh
 
     def _raise_if_moved_on(self) -> None:
         """A failure of a delivery that another delivery has overtaken (it may have sent the model
         inputs that were already answered) is that delivery's staleness, not the chat's failure."""
-        run = live_run(
-            self._parts.store.load(self._command.chat_id, [run_path(self._command.dispatch_id)]),
-            self._command.dispatch_id,
-        )
-        if (run.version if run else 0) != self._version:
-            raise Stale()
+        self._still_mine()
 
     def _finish(self) -> None:
         ended = self._commit(done=True)
