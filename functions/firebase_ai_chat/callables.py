@@ -9,7 +9,8 @@ anything else → ``internal`` with a generic message (details go to the log).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from firebase_functions import https_fn
@@ -41,24 +42,34 @@ def readable(error: ValidationError) -> str:
     return messages.get(kind, f"{field} {first['msg']}.")
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who called: the signed-in user's id and the claims of their ID token (custom claims included)."""
+
+    uid: str
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+
 def handle_call(
     request: https_fn.CallableRequest[Any],
     input_model: type[InputT],
-    action: Callable[[str, InputT], ChatResult],
-) -> dict[str, Any]:
-    """Authenticate, validate ``request.data`` as ``input_model``, run ``action(uid, input)``.
+    action: Callable[[Caller, InputT], ChatResult | BaseModel | Mapping[str, Any]],
+) -> Any:
+    """Authenticate, validate ``request.data`` as ``input_model``, run ``action(caller, input)``.
 
-    Returns the ``ChatResult`` as the callable's JSON: ``{chatDocument, status, data}``.
+    Returns the result as the callable's JSON: a ``ChatResult`` as ``{chatDocument, status, data}``,
+    another model as its JSON (by alias), a mapping as is.
     """
     if request.auth is None or not request.auth.uid:
         raise _rejected(https_fn.FunctionsErrorCode.UNAUTHENTICATED, "Sign in to chat.", None)
-    uid = request.auth.uid
+    caller = Caller(uid=request.auth.uid, claims=dict(request.auth.token or {}))
+    uid = caller.uid
     try:
         payload = input_model.model_validate(request.data if request.data is not None else {})
     except ValidationError as error:
         raise _rejected(https_fn.FunctionsErrorCode.INVALID_ARGUMENT, readable(error), uid) from None
     try:
-        return action(uid, payload).to_document()
+        return _answer(action(caller, payload))
     except ChatError as error:
         raise _rejected(https_fn.FunctionsErrorCode(error.code.value), error.message, uid) from None
     except Exception:
@@ -66,6 +77,14 @@ def handle_call(
         raise https_fn.HttpsError(
             https_fn.FunctionsErrorCode.INTERNAL, "Something went wrong. Please try again."
         ) from None
+
+
+def _answer(result: ChatResult | BaseModel | Mapping[str, Any]) -> Any:
+    if isinstance(result, ChatResult):
+        return result.to_document()
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json", by_alias=True)
+    return dict(result)
 
 
 def _rejected(code: https_fn.FunctionsErrorCode, message: str, uid: str | None) -> https_fn.HttpsError:

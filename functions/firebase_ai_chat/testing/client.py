@@ -11,6 +11,7 @@ when a client is made: the rest of ``firebase_ai_chat.testing`` works without it
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class User:
 
     uid: str
     id_token: str
+    email: str = ""
 
 
 def _env(name: str) -> str:
@@ -69,7 +71,25 @@ class EmulatorClient:
         )
         response.raise_for_status()
         body = response.json()
-        return User(uid=body["localId"], id_token=body["idToken"])
+        return User(uid=body["localId"], id_token=body["idToken"], email=email)
+
+    def with_claims(self, user: User, claims: dict[str, Any]) -> User:
+        """Give ``user`` custom claims (as the Admin SDK's ``set_custom_user_claims``) and sign in again:
+        the returned user's ID token carries them."""
+        base = f"http://{self.auth_host}/identitytoolkit.googleapis.com/v1"
+        self._http.post(
+            f"{base}/projects/{self.project}/accounts:update",
+            json={"localId": user.uid, "customAttributes": json.dumps(claims)},
+            headers={"Authorization": "Bearer owner"},
+            timeout=30,
+        ).raise_for_status()
+        response = self._http.post(
+            f"{base}/accounts:signInWithPassword?key=demo-api-key",
+            json={"email": user.email, "password": "secret-password", "returnSecureToken": True},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return User(uid=user.uid, id_token=response.json()["idToken"], email=user.email)
 
     def call(self, name: str, data: Any, *, user: User | None) -> Any:
         """Call the callable ``name`` with ``data``; raise ``CallableError`` on an error answer."""
@@ -114,8 +134,11 @@ class EmulatorClient:
         headers = {"Authorization": f"Bearer {user.id_token}"} if user else {}
         return self._http.delete(f"{self._documents_url()}/{path}", headers=headers, timeout=30)
 
-    def rest_list_messages(self, chat_id: str, *, user: User, where_user_id: str | None) -> requests.Response:
-        """Query ``chats/{chat_id}/messages`` over REST as ``user``, filtered by ``userId == where_user_id`` or not."""
+    def rest_list_messages(
+        self, chat_id: str, *, user: User, where_user_id: str | None, collection: str = "chats"
+    ) -> requests.Response:
+        """Query ``{collection}/{chat_id}/messages`` over REST as ``user``, filtered by ``userId ==
+        where_user_id`` or not."""
         query: dict[str, Any] = {"from": [{"collectionId": "messages"}]}
         if where_user_id is not None:
             query["where"] = {
@@ -126,7 +149,7 @@ class EmulatorClient:
                 }
             }
         return self._http.post(
-            f"{self._documents_url()}/chats/{chat_id}:runQuery",
+            f"{self._documents_url()}/{collection}/{chat_id}:runQuery",
             json={"structuredQuery": query},
             headers={"Authorization": f"Bearer {user.id_token}"},
             timeout=30,

@@ -9,8 +9,11 @@ or to anything with the ``Orders`` shape (tests: ``MemoryOrders``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
+from google.cloud import firestore
 from pydantic import BaseModel, Field
 
 from firebase_ai_chat import ChatError, ErrorCode, ToolContext, ToolFailure, Toolset, ToolValue
@@ -34,28 +37,41 @@ class Orders(Protocol):
 
     def file_refund(self, request_id: str, order_id: str, reason: str) -> None: ...
 
-    def decide_refund(self, request_id: str, approved: bool) -> str: ...
+    def decide_refund(self, request_id: str, approved: bool) -> bool:
+        """Record the decision (refund the order if approved); ``False`` if it was already decided,
+        ``KeyError`` if there is no such request."""
+        ...
 
 
 class FirestoreOrders:
-    """``orders/{id}`` and ``refundRequests/{id}`` of the app's Firestore (Admin SDK)."""
+    """``orders/{id}`` and ``refundRequests/{id}`` of the app's Firestore (``client()``: the Admin SDK's)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Callable[[], Any]) -> None:
         self._client = client
 
     def get(self, order_id: str) -> dict[str, Any] | None:
-        return self._client.document(f"orders/{order_id}").get().to_dict()
+        return self._client().document(f"orders/{order_id}").get().to_dict()
 
     def file_refund(self, request_id: str, order_id: str, reason: str) -> None:
-        self._client.document(f"refundRequests/{request_id}").set({"orderId": order_id, "reason": reason})
+        self._client().document(f"refundRequests/{request_id}").set({"orderId": order_id, "reason": reason})
 
-    def decide_refund(self, request_id: str, approved: bool) -> str:
-        request = self._client.document(f"refundRequests/{request_id}")
-        order_id = (request.get().to_dict() or {})["orderId"]
-        request.update({"approved": approved})
-        if approved:
-            self._client.document(f"orders/{order_id}").update({"status": "refunded"})
-        return str(order_id)
+    def decide_refund(self, request_id: str, approved: bool) -> bool:
+        client = self._client()
+
+        @firestore.transactional
+        def decide(transaction: Any) -> bool:
+            request = client.document(f"refundRequests/{request_id}")
+            filed = request.get(transaction=transaction).to_dict()
+            if filed is None:
+                raise KeyError(request_id)
+            if "approved" in filed:
+                return False
+            transaction.update(request, {"approved": approved})
+            if approved:
+                transaction.update(client.document(f"orders/{filed['orderId']}"), {"status": "refunded"})
+            return True
+
+        return bool(decide(client.transaction()))
 
 
 PHRASES = [
@@ -64,8 +80,17 @@ PHRASES = [
 ]
 
 
-def build(*, orders: Orders, **options: Any) -> ChatApp[Ticket]:
-    """The support app on ``orders`` (``options`` go to ``ChatApp``: region, store, queue, engine...)."""
+@dataclass(frozen=True)
+class SupportDesk:
+    """The chat app, and the staff's way to answer a refund request (resumes the waiting chat;
+    ``False`` when the request was already decided)."""
+
+    app: ChatApp[Ticket]
+    decide_refund: Callable[[str, bool], bool]
+
+
+def build(*, orders: Orders, **options: Any) -> SupportDesk:
+    """The support app on ``orders`` (``options`` go to ``ChatApp``: region, collection, store, queue...)."""
     tools = Toolset(Ticket)
 
     @tools.tool
@@ -98,15 +123,14 @@ def build(*, orders: Orders, **options: Any) -> ChatApp[Ticket]:
         **options,
     )
 
-    def decide(request_id: str, approved: bool) -> bool:
-        """A staff member's decision on a refund request: resumes the waiting chat (twice: no-op)."""
+    def decide_refund(request_id: str, approved: bool) -> bool:
         try:
-            orders.decide_refund(request_id, approved)
+            if not orders.decide_refund(request_id, approved):
+                return False
         except KeyError:
-            raise ChatError(ErrorCode.NOT_FOUND, "Unknown refund request.") from None
+            raise ChatError(ErrorCode.NOT_FOUND, "There is no such refund request.") from None
         decision = "approved" if approved else "declined"
         resumer = tools.resumer("request_refund", lambda ticket: Ticket(order_id=ticket.order_id, refund=decision))
         return app.resume(request_id, resumer)
 
-    app.decide_refund = decide  # type: ignore[attr-defined]
-    return app
+    return SupportDesk(app=app, decide_refund=decide_refund)

@@ -1,0 +1,41 @@
+"""What ``firebase deploy`` would create from ``functions/``: firebase-tools' own discovery of the
+codebase (no deploy), so names, triggers, secrets and retry options are checked as Firebase reads them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def discovered(source: Path, project: str) -> dict[str, Any]:
+    done = subprocess.run(
+        ["node", str(ROOT / "tests" / "discover_functions.cjs"), str(source), project],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"firebase-tools could not discover the functions:\n{done.stderr}"
+    return json.loads(done.stdout)
+
+
+def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
+    build = discovered(ROOT / "functions", "demo-ai-chat")
+    endpoints = build["endpoints"]
+    assert sorted(endpoints) == [
+        "calculate", "calculator", "closeCalculate", "multiplier", "postToCalculate", "sweepStuckChats"
+    ]  # fmt: skip
+    for name in ("calculate", "postToCalculate", "closeCalculate"):
+        assert endpoints[name]["callableTrigger"] == {}
+    worker = endpoints["calculator"]
+    assert worker["taskQueueTrigger"]["retryConfig"]["maxAttempts"] == 3
+    assert [s["secret"] for s in worker["secretEnvironmentVariables"]] == ["OPENAI_API_KEY"]
+    assert "taskQueueTrigger" in endpoints["multiplier"]
+    assert "scheduleTrigger" in endpoints["sweepStuckChats"]
+    assert {(p["name"], p["type"]) for p in build["params"]} >= {
+        ("OPENAI_API_KEY", "secret"),
+        ("OPENAI_MODEL", "string"),
+    }
