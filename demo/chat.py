@@ -1,124 +1,127 @@
-"""A live demo conversation, run as a client app would run it.
+"""The main job: a terminal chat with the calculator crew on the local stack, beside the web chat.
 
-Signs a user in on the Auth emulator, calls the callables, listens to the chat
-document and its messages with Firestore listeners and prints status changes
-and messages as they arrive. It shows a tool call, a data reduction, a
-suspended tool resumed by another function, a hand-over to the divider and a
-hand-back. Run it with ``./emulator/exec -- python demo/chat.py``.
+Run it with ``./emulator/exec -- python demo/chat.py`` (the README's first command). It prints the
+web chat's address, plays a scripted conversation (a tool call, a suspended tool resumed by another
+function, a hand-over to the divider and back), then, in a terminal, stays a live chat: type a
+message, Enter sends, the answer streams in; Ctrl-D or Ctrl-C quits and stops the stack. Without a
+terminal (CI, piped input) it plays the script, closes the chat and exits.
+
+It behaves like a client app: it signs a user in on the Auth emulator, calls the callables with the
+user's ID token and follows the chat with Firestore listeners.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
 from google.cloud import firestore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
-from firebase_ai_chat.testing import EmulatorClient
+from transcript import Transcript
+
+from firebase_ai_chat.testing import CallableError, EmulatorClient, User
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = [
-    "add 5",  # a tool call that reduces the data
+    "add 5",  # a tool call that changes the data
     "what is the sum?",  # a tool value sent to the model
     "multiply by 3",  # a tool that suspends; the `multiplier` function resumes it
     "divide by 2",  # the calculator hands the chat over to the divider
     "hand back",  # the divider hands it back
     "subtract 1.5",
 ]
-IDLE = ("userInput", "complete", "failed")
 
 
-class Printer:
-    """Prints chat status changes and new messages from listener callbacks."""
+class TerminalChat:
+    """One chat of one user, followed by listeners and printed by a ``Transcript``."""
 
-    def __init__(self) -> None:
-        self.state: dict[str, Any] = {}
-        self.seen: set[str] = set()
-        self.dispatch_of: dict[str, str] = {}
-        self.chat_read_time: Any = None
-        self.messages_read_time: Any = None
-        self.changed = threading.Condition()
+    def __init__(self, client: EmulatorClient, user: User, transcript: Transcript) -> None:
+        self.client, self.user, self.transcript = client, user, transcript
+        self.chat: str | None = None
+        self._watches: list[firestore.Watch] = []
 
-    def on_chat(self, snapshots: list[Any], _changes: Any, read_time: Any) -> None:
-        for snapshot in snapshots:
-            state = snapshot.to_dict() or {}
-            with self.changed:
-                self.chat_read_time = read_time
-                before = self.state
-                self.state = state
-                assistant = state.get("config", {}).get("assistantId")
-                if (state.get("status"), assistant) != (
-                    before.get("status"),
-                    before.get("config", {}).get("assistantId"),
-                ):
-                    print(f"  [status] {state.get('status'):<10} assistant={assistant} data={state.get('data')}")
-                self.changed.notify_all()
+    def send(self, text: str) -> None:
+        """Posts ``text`` (starting the chat on the first message) and waits for the whole answer."""
+        self.transcript.say(f"> {text}")
+        before = len(self.transcript.user_dispatches)
+        if self.chat is None:
+            self.chat = self.client.call("calculate", {"message": text}, user=self.user)["chatDocument"]
+            self.transcript.say(f"  (chat {self.chat})")
+            self._follow(self.chat)
+        else:
+            self.client.call("postToCalculate", {"chatDocument": self.chat, "message": text}, user=self.user)
+        self.transcript.wait_answered(before)
 
-    def on_messages(self, snapshots: list[Any], _changes: Any, read_time: Any) -> None:
-        with self.changed:
-            self.messages_read_time = read_time
-            for snapshot in snapshots:
-                if snapshot.id in self.seen:
-                    continue
-                self.seen.add(snapshot.id)
-                message = snapshot.to_dict()
-                if message["author"] == "user":
-                    self.dispatch_of[message["text"]] = message["dispatchId"]
-                else:
-                    name = (message.get("meta") or {}).get("name", "ai")
-                    print(f"  [{name}] {message['text']}", flush=True)
-            self.changed.notify_all()
+    def close(self) -> None:
+        if self.chat is not None:
+            closed = self.client.call("closeCalculate", {"chatDocument": self.chat}, user=self.user)
+            self.transcript.say(f"Closed {self.chat}: {closed['status']}, final data {closed['data']}")
 
-    def wait_answered(self, text: str, timeout: float = 60) -> None:
-        """Wait until the run answering ``text`` is over."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while not (
-                self.dispatch_of.get(text) == self.state.get("latestDispatchId")
-                and self.state.get("status") in IDLE
-                and self.messages_read_time >= self.chat_read_time  # the messages listener caught up
-            ):
-                if not self.changed.wait(timeout=max(0.0, deadline - time.monotonic())):
-                    raise TimeoutError(f"no answer to {text!r} (chat is {self.state.get('status')})")
+    def stop(self) -> None:
+        for watch in self._watches:
+            watch.unsubscribe()
+
+    def _follow(self, chat: str) -> None:
+        document = firestore.Client(project=self.client.project).document(chat)
+        messages = (
+            document.collection("messages")
+            .where(filter=firestore.FieldFilter("userId", "==", self.user.uid))
+            .order_by("createdAt")
+            .order_by("inBatchSortIndex")
+        )
+        self._watches = [
+            document.on_snapshot(self.transcript.on_chat),
+            messages.on_snapshot(self.transcript.on_messages),
+        ]
+
+
+def live(chat: TerminalChat) -> None:
+    print("\nYour turn: type a message and press Enter (Ctrl-D or Ctrl-C quits).", flush=True)
+    while True:
+        try:
+            text = input("> ").strip()
+        except EOFError:
+            print()
+            return
+        if not text:
+            continue
+        try:
+            chat.send(text)
+        except CallableError as error:
+            print(f"  [refused] {error.message}", flush=True)
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-script", action="store_true", help="skip the scripted conversation")
+    args = parser.parse_args()
+    interactive = sys.stdin.isatty()
+    web = os.environ.get("WEB_CHAT_URL")
+    if web:
+        print(f"Web chat: {web}  (open it in a browser; sign in as a guest or with any email)")
+    engine = (
+        "OpenAI" if os.environ.get("OPENAI_API_KEY") or (ROOT / "functions" / ".secret.local").exists() else "offline"
+    )
     client = EmulatorClient()
     user = client.sign_up()
-    engine = "OpenAI Responses" if os.environ.get("OPENAI_API_KEY") else "offline"
-    print(f"Signed in as {user.uid} on the Auth emulator; engine: {engine}")
-
-    print(f"> {SCRIPT[0]}")
-    started = client.call("calculate", {"message": SCRIPT[0]}, user=user)
-    chat = started["chatDocument"]
-    print(f"  created {chat}: {started['status']}")
-
-    printer = Printer()
-    document = firestore.Client(project=client.project).document(chat)
-    watches = [
-        document.on_snapshot(printer.on_chat),
-        document.collection("messages")
-        .where(filter=firestore.FieldFilter("userId", "==", user.uid))
-        .order_by("createdAt")
-        .order_by("inBatchSortIndex")
-        .on_snapshot(printer.on_messages),
-    ]
+    print(f"Terminal chat: signed in as {user.email} on the Auth emulator; engine: {engine}", flush=True)
+    chat = TerminalChat(client, user, Transcript())
     try:
-        printer.wait_answered(SCRIPT[0])
-        for text in SCRIPT[1:]:
-            print(f"> {text}")
-            client.call("postToCalculate", {"chatDocument": chat, "message": text}, user=user)
-            printer.wait_answered(text)
-        closed = client.call("closeCalculate", {"chatDocument": chat}, user=user)
-        print(f"Closed: {closed['status']}, final data {closed['data']}")
+        for text in [] if args.no_script else SCRIPT:
+            chat.send(text)
+        if interactive:
+            live(chat)
+        else:
+            chat.close()
+    except KeyboardInterrupt:
+        print("\nStopped.", flush=True)
     finally:
-        for watch in watches:
-            watch.unsubscribe()
-    return 0 if printer.state.get("status") != "failed" else 1
+        chat.stop()
+    return 0 if chat.transcript.state.get("status") != "failed" else 1
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ taking 3.4 s instead of 0.8 s). functions-framework builds gunicorn's
 configuration itself and ignores ``GUNICORN_CMD_ARGS``, so the keep-alive is
 raised through gunicorn's default before the server starts: call this at
 import time of the functions' ``main.py``. Deployed functions are untouched.
+
+With connections kept open that long, gunicorn's graceful shutdown would wait
+its default 30 s for them when the emulators stop; the local runtimes get 1 s.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 from .hooks import RunHooks
 
 LOCAL_KEEP_ALIVE_SECONDS = 120
+LOCAL_GRACEFUL_TIMEOUT_SECONDS = 1
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,7 @@ def steady_local_runtime() -> bool:
     except ImportError:  # no gunicorn: functions-framework runs Flask's server, which has no such race
         return False
     config.Keepalive.default = LOCAL_KEEP_ALIVE_SECONDS
+    config.GracefulTimeout.default = LOCAL_GRACEFUL_TIMEOUT_SECONDS
     return True
 
 

@@ -1,0 +1,63 @@
+"""The terminal chat (``demo/chat.py``, the README's main job) driven through a pseudo-terminal: the
+user types, the answer streams in and is printed in full, Ctrl-D quits with status 0."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from fake_openai import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def terminal_chat(*args: str) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        [str(ROOT / "demo" / "chat.py"), *args],
+        cwd=str(ROOT),
+        env=dict(os.environ),
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(40, 200),
+    )
+    child.expect_exact("Your turn")
+    return child
+
+
+def quit_with_ctrl_d(child: pexpect.spawn) -> None:
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+
+
+def test_the_user_types_and_reads_the_answer() -> None:
+    child = terminal_chat("--no-script")
+    child.sendline("add 2")
+    child.expect_exact('[Calculator] add: data is now {"sum": 2}\r\n')
+    child.expect_exact("> ")  # the prompt again, once the answer is complete
+    child.sendline("multiply by 4")
+    child.expect_exact('[data] {"sum": 8}')
+    child.expect_exact('multiply: data is now {"sum": 8}\r\n')
+    quit_with_ctrl_d(child)
+
+
+def test_bad_input_is_refused_in_plain_words() -> None:
+    child = terminal_chat("--no-script")
+    child.sendline("x" * 4001)
+    child.expect_exact("[refused] message must be at most 4000 characters.")
+    quit_with_ctrl_d(child)
+
+
+@pytest.mark.openai
+def test_a_streamed_answer_is_printed_in_full(fake: FakeOpenAI) -> None:
+    fake.stream_delay = 0.05
+    text = " ".join(["tell me a long story about numbers"] * 4)
+    child = terminal_chat("--no-script")
+    child.sendline(text)
+    child.expect_exact(f'You said "{text}".\r\n')
+    quit_with_ctrl_d(child)
