@@ -149,6 +149,19 @@ postToCalculate = app.post_function("postToCalculate", command_meta={"command": 
 closeCalculate = app.close_function("closeCalculate", command_meta={"command": "close"})  # noqa: N816
 calculator = app.worker_function()
 sweepStuckChats = app.sweeper_function("sweepStuckChats")  # noqa: N816
+chatEvents = app.events_function("chatEvents")  # noqa: N816 - GET, Server-Sent Events of a chat
+OPENAPI: dict[str, Any] = {
+    "title": "Calculator chat",
+    "servers": [
+        {"url": "http://127.0.0.1:5001/demo-ai-chat/us-central1", "description": "The local emulators"},
+        {
+            "url": "https://{region}-{project}.cloudfunctions.net",
+            "description": "Deployed",
+            "variables": {"region": {"default": "us-central1"}, "project": {"default": "your-project-id"}},
+        },
+    ],
+}
+openapi = app.openapi_function("openapi", **OPENAPI)  # GET: docs/openapi.json, built by docs/build-openapi
 
 
 @app.task_function("multiplier", MultiplyTask)

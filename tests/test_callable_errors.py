@@ -96,3 +96,20 @@ def test_unknown_chat_is_not_found(client: EmulatorClient, db: firestore.Client,
     expect_error(client, "postToCalculate", {"chatDocument": "chats/no-such-chat", "message": "hi"}, user, "NOT_FOUND")
     expect_error(client, "closeCalculate", {"chatDocument": "chats/no-such-chat"}, user, "NOT_FOUND")
     assert not db.document("chats/no-such-chat").get().exists
+
+
+@pytest.mark.parametrize("body", [b"false", b'"data"', b"[1]", b"null", b"{"])
+@pytest.mark.parametrize("name", ["calculate", "postToCalculate", "closeCalculate"])
+def test_a_body_that_is_not_a_json_object_is_invalid_argument(
+    client: EmulatorClient, user: User, name: str, body: bytes
+) -> None:
+    import requests
+
+    response = requests.post(
+        f"{client.functions_url}/{name}",
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {user.id_token}", "Connection": "close"},
+        timeout=30,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["status"] == "INVALID_ARGUMENT"

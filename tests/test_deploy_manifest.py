@@ -26,7 +26,8 @@ def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
     build = discovered(ROOT / "functions", "demo-ai-chat")
     endpoints = build["endpoints"]
     assert sorted(endpoints) == [
-        "calculate", "calculator", "closeCalculate", "multiplier", "postToCalculate", "sweepStuckChats"
+        "calculate", "calculator", "chatEvents", "closeCalculate", "multiplier", "openapi", "postToCalculate",
+        "sweepStuckChats",
     ]  # fmt: skip
     for name in ("calculate", "postToCalculate", "closeCalculate"):
         assert endpoints[name]["callableTrigger"] == {}
@@ -35,6 +36,8 @@ def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
     assert [s["secret"] for s in worker["secretEnvironmentVariables"]] == ["OPENAI_API_KEY"]
     assert "taskQueueTrigger" in endpoints["multiplier"]
     assert "scheduleTrigger" in endpoints["sweepStuckChats"]
+    assert "httpsTrigger" in endpoints["chatEvents"] and endpoints["chatEvents"]["timeoutSeconds"] == 360
+    assert "httpsTrigger" in endpoints["openapi"]
     assert {(p["name"], p["type"]) for p in build["params"]} >= {
         ("OPENAI_API_KEY", "secret"),
         ("OPENAI_MODEL", "string"),

@@ -25,14 +25,14 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from firebase_functions import https_fn, options, params, scheduler_fn, tasks_fn
 from pydantic import BaseModel
 
-from .callables import Caller, handle_call
+from .app_functions import AppFunctions
+from .openapi import CallableSpec
 from .chat import AssistantChat
 from .continuations import ContinuationScheduler
 from .engines.base import Engine
@@ -41,31 +41,20 @@ from .errors import ChatError, ErrorCode
 from .firebase_app import firebase_app, firestore_client
 from .firestore import FirestoreChatStore
 from .hooks import CompletionEvent
-from .local_runtime import fault_hooks, steady_local_runtime
-from .models import CHATS, AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
+from .local_runtime import fault_hooks
+from .models import CHATS, AssistantConfig, ChatMeta
+from .params import OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
 from .store import ChatStore
-from .structured_logs import structured_logging
-from .stuck import StuckChatSweeper
-from .task_handler import delivery_of, handle_task
 from .task_queue import TaskQueue
 from .tasks import CloudTasksQueue, enqueue_task
 from .tool_calls import Handoffs
 from .tools import CompletedResult, Resumer, Toolset
-from .worker import ChatWorker, Delivery
+from .worker import ChatWorker
 
 logger = logging.getLogger(__name__)
 
 DataT = TypeVar("DataT", bound=BaseModel)
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
-
-OPENAI_API_KEY = params.SecretParam("OPENAI_API_KEY")
-"""The model key: a Secret Manager secret when deployed, ``functions/.secret.local`` on the emulators."""
-OPENAI_MODEL = params.StringParam("OPENAI_MODEL", default="gpt-4.1-mini")
-"""The model of assistants that name none (``functions/.env.local`` on the emulators)."""
-OPENAI_API_MODE = params.StringParam("OPENAI_API_MODE", default="responses")
-"""``chat`` for Chat Completions (any OpenAI-compatible server at ``OPENAI_BASE_URL``); else the Responses API."""
-OPENAI_STREAM = params.StringParam("OPENAI_STREAM", default="1")
-"""``0`` turns streaming off."""
 
 APP_ENGINE = "app"
 """The engine name chats of a ``ChatApp`` store: the worker resolves it to the engine chosen at start."""
@@ -118,7 +107,7 @@ class _Named:
         return self.engine.run(request, on_text=on_text)
 
 
-class ChatApp(Generic[DataT]):
+class ChatApp(AppFunctions[DataT]):
     """An app's chats: its data model, its assistants (the first answers new chats), its functions."""
 
     def __init__(
@@ -153,6 +142,9 @@ class ChatApp(Generic[DataT]):
         self._assistants = {assistant.name: assistant for assistant in assistants}
         _check(assistants)
         self.configs = {a.name: _config(a) for a in assistants}
+        self._specs: list[CallableSpec] = []  # the callables declared so far (for the OpenAPI document)
+        self._events: str | None = None
+        self._openapi: str | None = None
 
     def config(self, name: str) -> AssistantConfig:
         """The stored configuration of assistant ``name``."""
@@ -205,126 +197,6 @@ class ChatApp(Generic[DataT]):
 
     def _queue_name(self, function: str) -> str:
         return f"locations/{self.region}/functions/{function}" if self.region else function
-
-    @property
-    def firestore(self) -> Any:
-        """The Admin SDK's Firestore client (anonymous credentials on the emulators): for the app's own
-        collections, e.g. in tools."""
-        return firestore_client()
-
-    def callable(
-        self, name: str, payload: type[PayloadT]
-    ) -> Callable[[Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]], Callable[..., Any]]:
-        """Decorates ``f(caller, payload)`` as the app's own callable ``name``, with the chat callables'
-        handling: sign-in required, ``payload`` validated (readable ``invalid-argument``), a
-        ``ChatError`` answered with its code, anything else ``internal`` (details in the log). ``f``
-        returns a model (sent as its JSON) or a mapping; ``caller.claims`` holds the ID token's claims."""
-
-        def register(function: Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]) -> Callable[..., Any]:
-            return self._callable(name, lambda request: handle_call(request, payload, function))
-
-        return register
-
-    def _callable(self, name: str, handler: Callable[[https_fn.CallableRequest[Any]], Any]) -> Callable[..., Any]:
-        _prepare_process()
-        handler.__name__ = handler.__qualname__ = name
-        return https_fn.on_call(region=self.region)(handler)
-
-    def start_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
-        """The callable ``{message, clientMessageId?}`` → ``{chatDocument, status, data}`` that starts a chat."""
-        first = next(iter(self.configs.values()))
-
-        def start(caller: Caller, payload: MessageInput) -> ChatResult:
-            return self.chat.create(
-                user_id=caller.uid,
-                assistant=first,
-                data=self.data(),
-                messages=[payload.message],
-                meta=self.meta,
-                command_meta=command_meta,
-                client_message_id=payload.client_message_id,
-            )
-
-        return self._callable(name, lambda request: handle_call(request, MessageInput, start))
-
-    def post_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
-        """The callable ``{chatDocument, message, clientMessageId?}`` that posts to a chat."""
-
-        def post(caller: Caller, payload: PostMessageInput) -> ChatResult:
-            return self.chat.post_message(
-                user_id=caller.uid,
-                chat_id=payload.in_collection(self.store.collection),
-                messages=[payload.message],
-                command_meta=command_meta,
-                client_message_id=payload.client_message_id,
-            )
-
-        return self._callable(name, lambda request: handle_call(request, PostMessageInput, post))
-
-    def close_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
-        """The callable ``{chatDocument}`` that closes a chat."""
-
-        def close(caller: Caller, payload: ChatDocumentInput) -> ChatResult:
-            chat_id = payload.in_collection(self.store.collection)
-            return self.chat.close_chat(user_id=caller.uid, chat_id=chat_id, command_meta=command_meta)
-
-        return self._callable(name, lambda request: handle_call(request, ChatDocumentInput, close))
-
-    def _task_options(self) -> dict[str, Any]:
-        retry = options.RetryConfig(max_attempts=self.max_attempts, min_backoff_seconds=1, max_backoff_seconds=30)
-        return {"retry_config": retry, "region": self.region}
-
-    def worker_function(self) -> Callable[..., Any]:
-        """The task-queue function that runs the assistants (named after ``worker``)."""
-
-        def handler(request: tasks_fn.CallableRequest[Any]) -> None:
-            handle_task(self.worker, request, max_attempts=self.max_attempts)
-
-        _prepare_process()
-        handler.__name__ = handler.__qualname__ = self.worker_name
-        return tasks_fn.on_task_dispatched(
-            **self._task_options(),
-            rate_limits=options.RateLimits(max_concurrent_dispatches=self._concurrency),
-            timeout_sec=300,
-            secrets=[OPENAI_API_KEY],
-        )(handler)
-
-    def task_function(
-        self, name: str, payload: type[PayloadT]
-    ) -> Callable[[Callable[[PayloadT, Delivery], None]], Callable[..., Any]]:
-        """Decorates ``f(payload, delivery)`` as the app's task-queue function ``name`` (an async tool's
-        job: it resumes the call with ``app.resume``)."""
-
-        def register(function: Callable[[PayloadT, Delivery], None]) -> Callable[..., Any]:
-            def handler(request: tasks_fn.CallableRequest[Any]) -> None:
-                function(payload.model_validate(request.data), delivery_of(request, max_attempts=self.max_attempts))
-
-            _prepare_process()
-            handler.__name__ = handler.__qualname__ = name
-            return tasks_fn.on_task_dispatched(**self._task_options())(handler)
-
-        return register
-
-    def sweeper_function(self, name: str = "sweepStuckChats", schedule: str = "every 5 minutes") -> Callable[..., Any]:
-        """The scheduled function that re-enqueues, then fails, chats stuck in ``processing``."""
-
-        def handler(event: scheduler_fn.ScheduledEvent) -> None:
-            report = StuckChatSweeper(store=self.store, queue=self.queue).sweep()
-            logger.info("sweep: requeued %s, failed %s", report.requeued, report.failed)
-
-        _prepare_process()
-        handler.__name__ = handler.__qualname__ = name
-        return scheduler_fn.on_schedule(schedule=schedule, region=self.region)(handler)
-
-
-@functools.cache
-def _prepare_process() -> None:
-    """What a process serving the app's functions needs, done when it declares its first function:
-    structured logs through ``firebase_functions.logger``, steady keep-alive on the Functions emulator,
-    and the default Firebase app (callables verify ID tokens with it before any handler runs)."""
-    structured_logging()
-    steady_local_runtime()
-    firebase_app()
 
 
 def _config(assistant: Assistant) -> AssistantConfig:

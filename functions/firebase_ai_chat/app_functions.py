@@ -1,0 +1,261 @@
+"""The Cloud Functions a ``ChatApp`` declares: its callables, worker, task functions, sweeper, event
+stream and OpenAPI document (a mixin of ``ChatApp``; see ``app``)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import firebase_admin.auth
+import flask
+from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
+from pydantic import BaseModel
+
+from . import __version__
+from .callables import Caller, handle_call
+from .chat import AssistantChat
+from .firebase_app import firebase_app, firestore_client
+from .local_runtime import steady_local_runtime
+from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
+from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, CallableSpec, document
+from .params import OPENAI_API_KEY
+from .sse import serve_chat_events
+from .store import ChatStore
+from .structured_logs import structured_logging
+from .stuck import StuckChatSweeper
+from .task_handler import delivery_of, handle_task
+from .task_queue import TaskQueue
+from .worker import ChatWorker, Delivery
+
+logger = logging.getLogger("firebase_ai_chat.app")
+
+DataT = TypeVar("DataT", bound=BaseModel)
+PayloadT = TypeVar("PayloadT", bound=BaseModel)
+
+
+class AppFunctions(Generic[DataT]):
+    """Declares an app's Cloud Functions from its configuration (``ChatApp`` provides the attributes)."""
+
+    data: type[DataT]
+    region: str | None
+    meta: ChatMeta | None
+    max_attempts: int
+    worker_name: str
+    collection: str
+    configs: dict[str, AssistantConfig]
+    _concurrency: int
+    _specs: list[CallableSpec]
+    _events: str | None
+    _openapi: str | None
+
+    @property
+    def chat(self) -> AssistantChat:
+        raise NotImplementedError
+
+    @property
+    def store(self) -> ChatStore:
+        raise NotImplementedError
+
+    @property
+    def queue(self) -> TaskQueue:
+        raise NotImplementedError
+
+    @property
+    def worker(self) -> ChatWorker:
+        raise NotImplementedError
+
+    @property
+    def firestore(self) -> Any:
+        """The Admin SDK's Firestore client (anonymous credentials on the emulators): for the app's own
+        collections, e.g. in tools."""
+        return firestore_client()
+
+    def callable(
+        self, name: str, payload: type[PayloadT], *, result: type[BaseModel] | None = None, errors: Sequence[str] = ()
+    ) -> Callable[[Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]], Callable[..., Any]]:
+        """Decorates ``f(caller, payload)`` as the app's own callable ``name``, with the chat callables'
+        handling: sign-in required, ``payload`` validated (readable ``invalid-argument``), a
+        ``ChatError`` answered with its code, anything else ``internal`` (details in the log). ``f``
+        returns a model (sent as its JSON) or a mapping; ``caller.claims`` holds the ID token's claims.
+        ``result`` (the model ``f`` returns) and ``errors`` (the statuses of the ``ChatError``s it
+        raises, e.g. ``"NOT_FOUND"``) describe it in the app's OpenAPI document."""
+
+        def register(function: Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]) -> Callable[..., Any]:
+            summary = (function.__doc__ or name).strip().split("\n")[0]
+            self._specs.append(CallableSpec(name, summary, payload, result, (*CALLABLE_ERRORS, *errors)))
+            return self._callable(name, lambda request: handle_call(request, payload, function))
+
+        return register
+
+    def _callable(self, name: str, handler: Callable[[https_fn.CallableRequest[Any]], Any]) -> Callable[..., Any]:
+        _prepare_process()
+        handler.__name__ = handler.__qualname__ = name
+        return _object_bodies_only(https_fn.on_call(region=self.region)(handler))
+
+    def start_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+        """The callable ``{message, clientMessageId?}`` → ``{chatDocument, status, data}`` that starts a chat."""
+        first = next(iter(self.configs.values()))
+
+        def start(caller: Caller, payload: MessageInput) -> ChatResult:
+            return self.chat.create(
+                user_id=caller.uid,
+                assistant=first,
+                data=self.data(),
+                messages=[payload.message],
+                meta=self.meta,
+                command_meta=command_meta,
+                client_message_id=payload.client_message_id,
+            )
+
+        self._specs.append(CallableSpec(name, "Start a chat with a first message.", MessageInput, ChatResult))
+        return self._callable(name, lambda request: handle_call(request, MessageInput, start))
+
+    def post_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+        """The callable ``{chatDocument, message, clientMessageId?}`` that posts to a chat."""
+
+        def post(caller: Caller, payload: PostMessageInput) -> ChatResult:
+            return self.chat.post_message(
+                user_id=caller.uid,
+                chat_id=payload.in_collection(self.store.collection),
+                messages=[payload.message],
+                command_meta=command_meta,
+                client_message_id=payload.client_message_id,
+            )
+
+        self._specs.append(CallableSpec(name, "Post a message to a chat.", PostMessageInput, ChatResult, CHAT_ERRORS))
+        return self._callable(name, lambda request: handle_call(request, PostMessageInput, post))
+
+    def close_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+        """The callable ``{chatDocument}`` that closes a chat."""
+
+        def close(caller: Caller, payload: ChatDocumentInput) -> ChatResult:
+            chat_id = payload.in_collection(self.store.collection)
+            return self.chat.close_chat(user_id=caller.uid, chat_id=chat_id, command_meta=command_meta)
+
+        self._specs.append(CallableSpec(name, "Close a chat.", ChatDocumentInput, ChatResult, CHAT_ERRORS))
+        return self._callable(name, lambda request: handle_call(request, ChatDocumentInput, close))
+
+    def _task_options(self) -> dict[str, Any]:
+        retry = options.RetryConfig(max_attempts=self.max_attempts, min_backoff_seconds=1, max_backoff_seconds=30)
+        return {"retry_config": retry, "region": self.region}
+
+    def worker_function(self) -> Callable[..., Any]:
+        """The task-queue function that runs the assistants (named after ``worker``)."""
+
+        def handler(request: tasks_fn.CallableRequest[Any]) -> None:
+            handle_task(self.worker, request, max_attempts=self.max_attempts)
+
+        _prepare_process()
+        handler.__name__ = handler.__qualname__ = self.worker_name
+        return tasks_fn.on_task_dispatched(
+            **self._task_options(),
+            rate_limits=options.RateLimits(max_concurrent_dispatches=self._concurrency),
+            timeout_sec=300,
+            secrets=[OPENAI_API_KEY],
+        )(handler)
+
+    def task_function(
+        self, name: str, payload: type[PayloadT]
+    ) -> Callable[[Callable[[PayloadT, Delivery], None]], Callable[..., Any]]:
+        """Decorates ``f(payload, delivery)`` as the app's task-queue function ``name`` (an async tool's
+        job: it resumes the call with ``app.resume``)."""
+
+        def register(function: Callable[[PayloadT, Delivery], None]) -> Callable[..., Any]:
+            def handler(request: tasks_fn.CallableRequest[Any]) -> None:
+                function(payload.model_validate(request.data), delivery_of(request, max_attempts=self.max_attempts))
+
+            _prepare_process()
+            handler.__name__ = handler.__qualname__ = name
+            return tasks_fn.on_task_dispatched(**self._task_options())(handler)
+
+        return register
+
+    def sweeper_function(self, name: str = "sweepStuckChats", schedule: str = "every 5 minutes") -> Callable[..., Any]:
+        """The scheduled function that re-enqueues, then fails, chats stuck in ``processing``."""
+
+        def handler(event: scheduler_fn.ScheduledEvent) -> None:
+            report = StuckChatSweeper(store=self.store, queue=self.queue).sweep()
+            logger.info("sweep: requeued %s, failed %s", report.requeued, report.failed)
+
+        _prepare_process()
+        handler.__name__ = handler.__qualname__ = name
+        return scheduler_fn.on_schedule(schedule=schedule, region=self.region)(handler)
+
+    def events_function(self, name: str = "chatEvents", *, max_seconds: int = 300) -> Callable[..., Any]:
+        """The HTTP function that streams a chat's events (Server-Sent Events; see ``sse``); a
+        connection lasts at most ``max_seconds``, then the client reconnects with ``Last-Event-ID``."""
+        _prepare_process()
+
+        def handler(request: flask.Request) -> flask.Response:
+            return serve_chat_events(
+                request,
+                db=firestore_client(),
+                collection=self.collection,
+                verify=_verify_id_token,
+                max_seconds=max_seconds,
+            )
+
+        handler.__name__ = handler.__qualname__ = name
+        self._events = name
+        cors = options.CorsOptions(cors_origins="*", cors_methods=["GET"])
+        return https_fn.on_request(region=self.region, timeout_sec=max_seconds + 60, cors=cors)(handler)
+
+    def openapi(
+        self, *, title: str = "firebase-ai-chat", servers: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of the app's callables and event stream (from its pydantic models)."""
+        return document(
+            title=title,
+            version=__version__,
+            callables=self._specs,
+            events=self._events,
+            collection=self.collection,
+            itself=self._openapi,
+            servers=servers or [],
+        )
+
+    def openapi_function(self, name: str = "openapi", **settings: Any) -> Callable[..., Any]:
+        """The HTTP function that answers ``GET`` with ``openapi(**settings)`` as JSON."""
+        _prepare_process()
+
+        def handler(request: flask.Request) -> flask.Response:
+            body = json.dumps(self.openapi(**settings), indent=2)
+            return flask.Response(body, mimetype="application/json", headers={"Access-Control-Allow-Origin": "*"})
+
+        handler.__name__ = handler.__qualname__ = name
+        self._openapi = name
+        return https_fn.on_request(region=self.region)(handler)
+
+
+def _object_bodies_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint`` (an ``on_call`` function), answering a POST whose body is not a JSON object with
+    ``invalid-argument`` (firebase-functions 0.6.0 fails on ``false`` or ``"x"`` with HTTP 500).
+    ``functools.wraps`` keeps the endpoint's manifest for ``firebase deploy``."""
+
+    @functools.wraps(endpoint)
+    def guarded(request: flask.Request) -> Any:
+        if request.method == "POST" and not isinstance(request.get_json(silent=True), dict):
+            message = 'The request body must be a JSON object: {"data": ...}.'
+            logger.warning("call rejected (INVALID_ARGUMENT): %s", message, extra={"code": "invalid-argument"})
+            body = json.dumps({"error": {"status": "INVALID_ARGUMENT", "message": message}})
+            return flask.Response(body, status=400, mimetype="application/json")
+        return endpoint(request)
+
+    return guarded
+
+
+def _verify_id_token(token: str) -> dict[str, Any]:
+    return dict(firebase_admin.auth.verify_id_token(token, app=firebase_app()))
+
+
+@functools.cache
+def _prepare_process() -> None:
+    """What a process serving the app's functions needs, done when it declares its first function:
+    structured logs through ``firebase_functions.logger``, steady keep-alive on the Functions emulator,
+    and the default Firebase app (callables verify ID tokens with it before any handler runs)."""
+    structured_logging()
+    steady_local_runtime()
+    firebase_app()
