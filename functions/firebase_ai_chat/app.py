@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from .app_functions import AppFunctions
-from .openapi import CallableSpec
+from .callables import Caller as Caller  # re-exported: what an app's own callables receive
 from .chat import AssistantChat
 from .continuations import ContinuationScheduler
 from .engines.base import Engine
@@ -43,6 +43,7 @@ from .firestore import FirestoreChatStore
 from .hooks import CompletionEvent
 from .local_runtime import fault_hooks
 from .models import CHATS, AssistantConfig, ChatMeta
+from .openapi import CallableSpec
 from .params import OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
 from .store import ChatStore
 from .task_queue import TaskQueue
