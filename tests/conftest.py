@@ -149,33 +149,61 @@ class ChatWatcher:
         self.messages: list[dict[str, Any]] = []
         self.versions: list[dict[str, Any]] = []
         self.state: dict[str, Any] = {}
-        chat = db.document(chat_document)
-        self._watches = [
-            chat.on_snapshot(self._on_chat),
-            chat.collection("messages")
+        self.rereads = 0
+        self._heard = time.monotonic()
+        self._chat = db.document(chat_document)
+        self._messages = (
+            self._chat.collection("messages")
             .where(filter=firestore.FieldFilter("userId", "==", uid))
             .order_by("createdAt")
             .order_by("inBatchSortIndex")
-            .on_snapshot(self._on_messages),
-        ]
+        )
+        self._watches = [self._chat.on_snapshot(self._on_chat), self._messages.on_snapshot(self._on_messages)]
+
+    def reread_if_quiet(self, quiet: float = 3.0) -> None:
+        """Read the chat and its messages directly when the listeners have said nothing for ``quiet`` s.
+
+        Under load the Firestore emulator has sent a listener a corrupt frame ("Wire format was
+        corrupt", docs/EMULATORS.md); the Python client's watch then stops for good and a test waited
+        out its timeout although the chat had long moved on."""
+        if time.monotonic() - self._heard < quiet:
+            return
+        state = self._chat.get().to_dict() or {}
+        messages = [snapshot.to_dict() for snapshot in self._messages.get()]
+        with self._lock:
+            self.rereads += 1
+            self._heard = time.monotonic()
+            if state:
+                self._on_chat_state(state)
+            self.messages = messages
+
+    def _on_chat_state(self, state: dict[str, Any]) -> None:
+        self.state = state
+        if not self.statuses or self.statuses[-1] != state["status"]:
+            self.statuses.append(state["status"])
 
     def _on_chat(self, snapshots: list[Any], *_: Any) -> None:
         with self._lock:
+            self._heard = time.monotonic()
             for snapshot in snapshots:
                 if snapshot.exists:
-                    self.state = snapshot.to_dict()
-                    if not self.statuses or self.statuses[-1] != self.state["status"]:
-                        self.statuses.append(self.state["status"])
+                    self._on_chat_state(snapshot.to_dict())
 
     def _on_messages(self, snapshots: list[Any], *_: Any) -> None:
         with self._lock:
+            self._heard = time.monotonic()
             self.messages = [snapshot.to_dict() for snapshot in snapshots]
             self.versions.extend(self.messages)
 
     def wait_for_status(self, status: str, *, timeout: float = 60) -> dict[str, Any]:
         """Wait until the chat has ``status``; return its document."""
+
+        def reached() -> dict[str, Any] | None:
+            self.reread_if_quiet()
+            return self.state if self.state.get("status") == status else None
+
         return wait_until(
-            lambda: self.state if self.state.get("status") == status else None,
+            reached,
             timeout=timeout,
             what=f"status {status} (seen {self.statuses})",
         )
@@ -184,6 +212,7 @@ class ChatWatcher:
         """Wait until at least ``count`` messages are listed and none is still streaming; return them."""
 
         def settled() -> list[dict[str, Any]] | None:
+            self.reread_if_quiet()
             with self._lock:
                 messages = list(self.messages)
             done = len(messages) >= count and not any(m.get("streaming") for m in messages)
@@ -195,6 +224,7 @@ class ChatWatcher:
         """Wait until the run that answers the user message ``text`` is over; return the chat document."""
 
         def answered() -> dict[str, Any] | None:
+            self.reread_if_quiet()
             with self._lock:
                 dispatches = [m["dispatchId"] for m in self.messages if m["author"] == "user" and m["text"] == text]
                 state = dict(self.state)
@@ -224,6 +254,7 @@ class ChatWatcher:
         """Wait until at least ``count`` AI paragraphs are there and nothing is streaming; return them."""
 
         def settled() -> list[str] | None:
+            self.reread_if_quiet()
             with self._lock:
                 streaming = any(m.get("streaming") for m in self.messages)
             texts = self.ai_texts()
