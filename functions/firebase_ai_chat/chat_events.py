@@ -158,6 +158,10 @@ class ChatEventLog:
         self._messages_seen_at = max(self._messages_seen_at, read_time)
         return events + self._done()
 
+    def ends_at(self, status: ChatStatus) -> bool:
+        """Whether the stream ends (with ``done``) when the chat is in ``status``."""
+        return status.is_final if self.follow else status in _IDLE
+
     @property
     def awaiting_messages(self) -> int | None:
         """The chat version whose ``done`` waits for the messages listener to catch up (a commit that
@@ -165,9 +169,8 @@ class ChatEventLog:
         if self.finished or self._chat is None:
             return None
         version, document = self._chat
-        status = ChatStatus(document["status"])
-        ends = status.is_final if self.follow else status in _IDLE
-        return version if ends and self._messages_seen_at < version else None
+        waiting = self.ends_at(ChatStatus(document["status"])) and self._messages_seen_at < version
+        return version if waiting else None
 
     def _done(self) -> list[Event]:
         """``done`` once the chat is idle (or, when following, ended) and the messages caught up with it."""
@@ -175,8 +178,7 @@ class ChatEventLog:
             return []
         version, document = self._chat
         status = ChatStatus(document["status"])
-        ends = status.is_final if self.follow else status in _IDLE
-        if not ends or self._messages_seen_at < version:
+        if not self.ends_at(status) or self._messages_seen_at < version:
             return []
         self.finished = True
         return [Event(EventKind.DONE, str(replace(self.cursor, done=True)), DoneEvent(status=status))]

@@ -30,14 +30,16 @@ from google.cloud.firestore import FieldFilter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .callables import readable
-from .chat_events import ChatEventLog, Event, EventCursor, EventKind, MessageKey, MessageVersion
+from .chat_events import ChatEventLog, Event, EventCursor, MessageKey, MessageVersion
 from .models import CHAT_DOCUMENT_PATTERN
+from .status import ChatStatus
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MILLISECONDS = 1000
 POLL_SECONDS = 0.25  # how often the stream looks for a client that went away
+CATCH_UP_GRACE_SECONDS = 1.0  # how long ``done`` waits for the messages listener before reading them
 
 
 class ChatEventsQuery(BaseModel):
@@ -126,6 +128,7 @@ class ChatEventStream:
         self.db, self.chat, self.uid, self.log, self.environ = db, chat, uid, log, environ
         self._updates: queue.Queue[Callable[[], list[Event]]] = queue.Queue()
         self._watches: list[Any] = []
+        self._awaiting: tuple[int, float] | None = None  # (chat version, since) while done waits
 
     def messages_query(self) -> Any:
         return self.db.document(self.chat).collection("messages").where(filter=FieldFilter("userId", "==", self.uid))
@@ -135,9 +138,13 @@ class ChatEventStream:
         self._watches = [document.on_snapshot(self._on_chat), self.messages_query().on_snapshot(self._on_messages)]
 
     def _catch_up(self) -> list[Event]:
-        """Reads the messages once, when ``done`` waits for them (see ``ChatEventLog.awaiting_messages``)."""
+        """Reads the messages once when ``done`` has waited ``CATCH_UP_GRACE_SECONDS`` for the messages
+        listener (see ``ChatEventLog.awaiting_messages``): usually it delivers first, and costs nothing."""
         version = self.log.awaiting_messages
-        if version is None:
+        if version is None or self._awaiting is None or self._awaiting[0] != version:
+            self._awaiting = None if version is None else (version, time.monotonic())
+            return []
+        if time.monotonic() - self._awaiting[1] < CATCH_UP_GRACE_SECONDS:
             return []
         snapshots = self.messages_query().get()  # issued after the chat version was seen: complete up to it
         seen_at = max([version, *(micros(snapshot.read_time) for snapshot in snapshots)])
@@ -158,12 +165,12 @@ class ChatEventStream:
         versions = [message_version(snapshot) for snapshot in snapshots]
         self._updates.put(functools.partial(self.log.messages_changed, versions, micros(read_time)))
 
-    def lines(self, first: list[Event], max_seconds: float) -> Iterator[str]:
-        """The stream: ``first``, then live events, heartbeats, and the end (``retry:`` when cut short)."""
+    def lines(self, max_seconds: float) -> Iterator[str]:
+        """The stream: the events as the listeners deliver them (their first snapshots give the chat so
+        far), heartbeats, and the end (``retry:`` when cut short)."""
         started = last_sent = time.monotonic()
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n"
-            yield from (event.encode() for event in first)
             while not self.log.finished:
                 if client_gone(self.environ):
                     return
@@ -173,13 +180,13 @@ class ChatEventStream:
                     yield f"retry: {RETRY_MILLISECONDS}\n\n"
                     return
                 try:
-                    update = self._updates.get(timeout=POLL_SECONDS)
+                    events = self._updates.get(timeout=POLL_SECONDS)()
                 except queue.Empty:
-                    if now - last_sent >= HEARTBEAT_SECONDS:
+                    events = self._catch_up()
+                    if not events and now - last_sent >= HEARTBEAT_SECONDS:
                         last_sent = now
                         yield ": heartbeat\n\n"
-                    continue
-                for event in update() + self._catch_up():
+                for event in events:
                     last_sent = time.monotonic()
                     yield event.encode()
         finally:
@@ -208,14 +215,11 @@ def serve_chat_events(
         logger.warning("chatEvents rejected (%s): %s", error.status, error.message, extra={"code": error.status})
         return error.response()
     log = ChatEventLog(cursor=cursor, follow=query.follow)
-    first = log.chat_changed(micros(chat.update_time), chat.to_dict() or {})
+    if cursor.done and micros(chat.update_time) <= cursor.chat and log.ends_at(ChatStatus(chat.get("status"))):
+        # Every commit writes the chat: unchanged since that done, nothing new. An EventSource stops here.
+        return flask.Response(status=204)
     stream = ChatEventStream(db=db, chat=query.chat, uid=uid, log=log, environ=request.environ)
-    messages = stream.messages_query().get()  # after the chat's read: complete up to its version
-    first += log.messages_changed([message_version(m) for m in messages], micros(chat.read_time))
-    if cursor.done and [event.kind for event in first] == [EventKind.DONE]:
-        return flask.Response(status=204)  # the client has it all: an EventSource stops reconnecting
-    if not log.finished:
-        stream.start()
+    stream.start()
     limit = min(query.max_seconds or max_seconds, max_seconds)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return flask.Response(stream.lines(first, limit), mimetype="text/event-stream", headers=headers)
+    return flask.Response(stream.lines(limit), mimetype="text/event-stream", headers=headers)
