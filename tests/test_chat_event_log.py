@@ -61,3 +61,13 @@ def test_follow_ends_only_when_the_chat_ends() -> None:
     assert [e.kind for e in log.chat_changed(10, chat("userInput"))] == [EventKind.STATUS]
     assert not log.finished
     assert [e.kind for e in log.chat_changed(15, chat("complete"))] == [EventKind.STATUS, EventKind.DONE]
+
+
+def test_update_times_one_microsecond_apart_stay_apart() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from firebase_ai_chat.sse import micros
+
+    start = datetime(2026, 11, 24, 6, 0, 0, 0, tzinfo=UTC)
+    stamps = [micros(start + timedelta(microseconds=n)) for n in range(0, 2_000_000, 7)]
+    assert stamps == [stamps[0] + n for n in range(0, 2_000_000, 7)]

@@ -15,7 +15,7 @@ from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
 from pydantic import BaseModel
 
 from . import __version__
-from .callables import Caller, handle_call
+from .callables import Caller, handle_call, rejected_response
 from .chat import AssistantChat
 from .firebase_app import firebase_app, firestore_client
 from .local_runtime import steady_local_runtime
@@ -238,10 +238,7 @@ def _object_bodies_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)
     def guarded(request: flask.Request) -> Any:
         if request.method == "POST" and not isinstance(request.get_json(silent=True), dict):
-            message = 'The request body must be a JSON object: {"data": ...}.'
-            logger.warning("call rejected (INVALID_ARGUMENT): %s", message, extra={"code": "invalid-argument"})
-            body = json.dumps({"error": {"status": "INVALID_ARGUMENT", "message": message}})
-            return flask.Response(body, status=400, mimetype="application/json")
+            return rejected_response("INVALID_ARGUMENT", 'The request body must be a JSON object: {"data": ...}.', 400)
         return endpoint(request)
 
     return guarded

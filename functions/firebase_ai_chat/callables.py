@@ -8,11 +8,13 @@ anything else → ``internal`` with a generic message (details go to the log).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import flask
 from firebase_functions import https_fn
 from pydantic import BaseModel, ValidationError
 
@@ -89,5 +91,17 @@ def _answer(result: ChatResult | BaseModel | Mapping[str, Any]) -> Any:
 
 def _rejected(code: https_fn.FunctionsErrorCode, message: str, uid: str | None) -> https_fn.HttpsError:
     """A rejected call: logged at warning level with its code, answered with an ``HttpsError``."""
-    logger.warning("call rejected (%s): %s", code.value, message, extra={"code": code.value, "userId": uid})
+    _log_rejected(code, message, uid)
     return https_fn.HttpsError(code, message)
+
+
+def rejected_response(status: str, message: str, http_status: int, uid: str | None = None) -> flask.Response:
+    """A request refused outside ``on_call`` (e.g. by an ``on_request`` function): logged like a
+    rejected call, answered with the callable protocol's envelope ``{"error": {status, message}}``."""
+    _log_rejected(https_fn.FunctionsErrorCode[status], message, uid)
+    body = json.dumps({"error": {"status": status, "message": message}})
+    return flask.Response(body, status=http_status, mimetype="application/json")
+
+
+def _log_rejected(code: https_fn.FunctionsErrorCode, message: str, uid: str | None) -> None:
+    logger.warning("call rejected (%s): %s", code.value, message, extra={"code": code.value, "userId": uid})

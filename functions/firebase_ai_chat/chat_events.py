@@ -166,19 +166,22 @@ class ChatEventLog:
     def awaiting_messages(self) -> int | None:
         """The chat version whose ``done`` waits for the messages listener to catch up (a commit that
         wrote no message, e.g. a close, moves only the chat): the adapter then reads the messages."""
+        ending = self._ending()
+        return ending[0] if ending and self._messages_seen_at < ending[0] else None
+
+    def _ending(self) -> tuple[int, ChatStatus] | None:
+        """The chat's version and status when the stream ends at them (not yet finished)."""
         if self.finished or self._chat is None:
             return None
         version, document = self._chat
-        waiting = self.ends_at(ChatStatus(document["status"])) and self._messages_seen_at < version
-        return version if waiting else None
+        status = ChatStatus(document["status"])
+        return (version, status) if self.ends_at(status) else None
 
     def _done(self) -> list[Event]:
         """``done`` once the chat is idle (or, when following, ended) and the messages caught up with it."""
-        if self.finished or self._chat is None:
+        ending = self._ending()
+        if ending is None or self._messages_seen_at < ending[0]:
             return []
-        version, document = self._chat
-        status = ChatStatus(document["status"])
-        if not self.ends_at(status) or self._messages_seen_at < version:
-            return []
+        status = ending[1]
         self.finished = True
         return [Event(EventKind.DONE, str(replace(self.cursor, done=True)), DoneEvent(status=status))]

@@ -15,7 +15,6 @@ A client that got ``done`` and reconnects with its id while nothing changed gets
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import queue
 import select
@@ -29,7 +28,7 @@ import flask
 from google.cloud.firestore import FieldFilter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .callables import readable
+from .callables import readable, rejected_response
 from .chat_events import ChatEventLog, Event, EventCursor, MessageKey, MessageVersion
 from .models import CHAT_DOCUMENT_PATTERN
 from .status import ChatStatus
@@ -59,10 +58,6 @@ class EventsError(Exception):
     def __init__(self, http_status: int, status: str, message: str) -> None:
         super().__init__(message)
         self.http_status, self.status, self.message = http_status, status, message
-
-    def response(self) -> flask.Response:
-        body = json.dumps({"error": {"status": self.status, "message": self.message}})
-        return flask.Response(body, status=self.http_status, mimetype="application/json")
 
 
 def micros(timestamp: datetime | None) -> int:
@@ -212,8 +207,7 @@ def serve_chat_events(
         if chat.get("userId") != uid:
             raise EventsError(403, "PERMISSION_DENIED", "This chat is not yours.")
     except EventsError as error:
-        logger.warning("chatEvents rejected (%s): %s", error.status, error.message, extra={"code": error.status})
-        return error.response()
+        return rejected_response(error.status, error.message, error.http_status)
     log = ChatEventLog(cursor=cursor, follow=query.follow)
     if cursor.done and micros(chat.update_time) <= cursor.chat and log.ends_at(ChatStatus(chat.get("status"))):
         # Every commit writes the chat: unchanged since that done, nothing new. An EventSource stops here.
