@@ -1,8 +1,8 @@
 """The example app: the calculator crew, declared on ``ChatApp``.
 
 Contract used by clients (keep it exactly): callables ``calculate {message, clientMessageId?}``,
-``postToCalculate {chatDocument, message, clientMessageId?}`` and ``closeCalculate {chatDocument}``
-→ ``{chatDocument, status, data}``; task-queue functions ``calculator`` (the worker) and
+``postToCalculate {chatDocument, message, clientMessageId?}``, ``closeCalculate {chatDocument}`` and
+``stopCalculate {chatDocument}`` → ``{chatDocument, status, data}``; task-queue functions ``calculator`` (the worker) and
 ``multiplier`` (the asynchronous multiplication that resumes the chat). Chat data starts as
 ``{"sum": 0}``. Engine: see ``firebase_ai_chat.app`` (the ``OPENAI_API_KEY`` secret selects OpenAI;
 with none, the emulators use the offline engine, which understands ``PHRASES``).
@@ -147,6 +147,7 @@ CALCULATOR, DIVIDER = app.config("calculator"), app.config("divider")
 calculate = app.start_function("calculate", command_meta={"command": "calculate"})
 postToCalculate = app.post_function("postToCalculate", command_meta={"command": "post"})  # noqa: N816
 closeCalculate = app.close_function("closeCalculate", command_meta={"command": "close"})  # noqa: N816
+stopCalculate = app.stop_function("stopCalculate")  # noqa: N816
 calculator = app.worker_function()
 sweepStuckChats = app.sweeper_function("sweepStuckChats")  # noqa: N816
 chatEvents = app.events_function("chatEvents")  # noqa: N816 - GET, Server-Sent Events of a chat

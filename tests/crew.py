@@ -153,6 +153,16 @@ class Crew:
         result = self.chat.create(user_id=self.user_id, assistant=assistant, data=Total(sum=total), messages=[text])
         return result.chat_document.split("/", 1)[1]
 
+    def stop(self, chat_id: str, *, wait: float = 30.0) -> dict[str, Any]:
+        """The owner stops the chat's answer, giving the worker ``wait`` s before stopping it from what is
+        committed; returns the call's result (``{chatDocument, status, data}``)."""
+        front = AssistantChat(store=self.store, queue=self.queue, stop_wait=wait)
+        return front.stop(user_id=self.user_id, chat_id=chat_id).to_document()
+
+    def post(self, chat_id: str, text: str) -> None:
+        """The owner posts ``text`` (answered now, or after the run in progress)."""
+        self.chat.post_message(user_id=self.user_id, chat_id=chat_id, messages=[text])
+
     def drain(self) -> int:
         return self.queue.drain(self.worker)
 

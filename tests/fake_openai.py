@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from firebase_ai_chat.engines.base import EngineInput, ToolCall, ToolOutput, UserInput
+from firebase_ai_chat.engines.base import AssistantText, EngineInput, ToolCall, ToolOutput, UserInput
 from firebase_ai_chat.engines.offline import Phrase, decide
 
 RESPONSES = "/v1/responses"
@@ -146,6 +146,8 @@ class FakeOpenAI:
                     )
                 is_error = '"error"' in item["output"]
                 inputs.append(ToolOutput(call_id=item["call_id"], name=name, output=item["output"], is_error=is_error))
+            elif item.get("role") == "assistant":
+                inputs.append(AssistantText(text=_text(item["content"])))
             else:
                 inputs.append(UserInput(text=_text(item["content"])))
         if owed:

@@ -138,6 +138,19 @@ class AppFunctions(Generic[DataT]):
         self._specs.append(CallableSpec(name, "Close a chat.", ChatDocumentInput, ChatResult, CHAT_ERRORS))
         return self._callable(name, lambda request: handle_call(request, ChatDocumentInput, close))
 
+    def stop_function(self, name: str) -> Callable[..., Any]:
+        """The callable ``{chatDocument}`` that stops the answer in progress (the owner only): the text
+        so far is kept, marked ``stopped``; the chat returns to ``userInput``. A chat that is not
+        ``processing`` is returned unchanged."""
+
+        def stop(caller: Caller, payload: ChatDocumentInput) -> ChatResult:
+            return self.chat.stop(user_id=caller.uid, chat_id=payload.in_collection(self.store.collection))
+
+        self._specs.append(
+            CallableSpec(name, "Stop the answer in progress.", ChatDocumentInput, ChatResult, CHAT_ERRORS)
+        )
+        return self._callable(name, lambda request: handle_call(request, ChatDocumentInput, stop))
+
     def _task_options(self) -> dict[str, Any]:
         retry = options.RetryConfig(max_attempts=self.max_attempts, min_backoff_seconds=1, max_backoff_seconds=30)
         return {"retry_config": retry, "region": self.region}

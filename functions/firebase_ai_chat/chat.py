@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -43,10 +44,14 @@ from .models import (
 )
 from .run_state import RunState, run_path
 from .status import ChatStatus, check_transition
+from .stop import request_stop, stop_committed
 from .store import ChatSnapshot, ChatStore, ChatWrite
 from .task_queue import TaskQueue
 
 logger = logging.getLogger(__name__)
+
+STOP_WAIT = 1.5
+"""Seconds ``stop`` gives the worker running an answer to stop it (it hears the stop at once)."""
 
 
 def new_dispatch_id() -> str:
@@ -204,10 +209,13 @@ class AssistantChat:
         store: ChatStore,
         queue: TaskQueue,
         dispatch_ids: Callable[[], str] = new_dispatch_id,
+        stop_wait: float = STOP_WAIT,
     ) -> None:
+        """``stop_wait``: how long ``stop`` lets the worker stop a run before stopping it itself."""
         self._store = store
         self._queue = queue
         self._dispatch_ids = dispatch_ids
+        self._stop_wait = stop_wait
 
     def create(
         self,
@@ -412,3 +420,41 @@ class AssistantChat:
             )
             logger.info("chat closed", extra={"chatId": chat_id, "dispatchId": dispatch_id})
         return _result(self._store.collection, chat_id, state)
+
+    def stop(self, *, user_id: str, chat_id: str) -> ChatResult:
+        """Stop the answer in progress (``stop.py``): the chat returns to ``userInput`` (a single run:
+        ``complete``) with what was said so far kept. The worker running it stops it at once; when
+        none does within ``stop_wait`` seconds (a suspended call, a run not started, a worker busy in
+        a long tool call), this call stops it from what is committed. A chat that is not
+        ``processing`` is returned unchanged."""
+
+        def messages(dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
+            return self._store.messages(chat_id, dispatch_id=dispatch_id, author=author)
+
+        change = functools.partial(request_stop, chat_id=chat_id, user_id=user_id, messages=messages)
+        outcome = self._store.update(chat_id, change)
+        state = outcome.state
+        if not outcome.done:
+            dispatch_id = state.latest_dispatch_id
+            stopped = self._stopped_by_worker(chat_id, dispatch_id)
+            if stopped is None:
+                at_once = functools.partial(stop_committed, chat_id=chat_id, dispatch_id=dispatch_id, messages=messages)
+                outcome = self._store.update(chat_id, at_once)
+                stopped = outcome.state
+            state = stopped
+        if outcome.follow is not None:
+            self._queue.enqueue(outcome.follow)
+        logger.info("stop: the chat is %s", state.status.value, extra={"chatId": chat_id})
+        return _result(self._store.collection, chat_id, state)
+
+    def _stopped_by_worker(self, chat_id: str, dispatch_id: str) -> ChatState | None:
+        """The chat once its run of ``dispatch_id`` is over, if that happens within ``stop_wait`` s."""
+        deadline = time.monotonic() + self._stop_wait
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            chat = self._store.load(chat_id).state
+            if chat is None:
+                raise ChatError(ErrorCode.NOT_FOUND, "Chat not found.")
+            if not chat.is_running(dispatch_id):
+                return chat
+        return None

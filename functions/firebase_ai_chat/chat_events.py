@@ -44,6 +44,10 @@ class StatusEvent(Model):
     data: dict[str, Any] = Field(default_factory=dict)
     assistant_id: str
     error: ErrorInfo | None = None
+    stop_requested: bool | None = None
+    """The owner asked to stop the answer in progress (it stops within about a second)."""
+    stopped_dispatch_id: str | None = None
+    """The last dispatch whose answer the owner stopped."""
 
 
 class MessageEvent(Model):
@@ -53,6 +57,8 @@ class MessageEvent(Model):
     author: str
     text: str
     streaming: bool = False
+    stopped: bool | None = None
+    """The owner stopped this answer: ``text`` is what was written until then (final)."""
     meta: dict[str, Any] | None = None
 
 
@@ -137,6 +143,8 @@ class ChatEventLog:
                 data=document.get("data") or {},
                 assistant_id=(document.get("config") or {}).get("assistantId", ""),
                 error=document.get("error") if document.get("status") == ChatStatus.FAILED else None,
+                stop_requested=True if document.get("stopRequested") else None,
+                stopped_dispatch_id=document.get("stoppedDispatchId"),
             )
             events.append(Event(EventKind.STATUS, str(self.cursor), status))
         return events + self._done()
@@ -152,6 +160,7 @@ class ChatEventLog:
                 author=doc.get("author", ""),
                 text=doc.get("text", ""),
                 streaming=bool(doc.get("streaming")),
+                stopped=True if doc.get("stopped") else None,
                 meta=doc.get("meta"),
             )
             events.append(Event(EventKind.MESSAGE, str(self.cursor), message))

@@ -14,7 +14,8 @@ makes a typed one). A result computed from a copy of the data taken when the
 tool suspended would overwrite whatever changed since. Whatever the resumer
 returns is checked like a tool's result (``tools.checked``): an exception or
 data Firestore cannot store becomes a tool error the model reads, so a
-resumed chat always goes on. Resuming twice is a no-op; an unknown id is
+resumed chat always goes on. Resuming twice, or after the owner stopped the run (the record is
+then ``cancelled``), is a no-op that returns ``False``; an unknown id is
 ``not-found``; a call whose tool has not finished suspending yet is
 ``unavailable`` (transient: retry).
 """
@@ -67,7 +68,8 @@ class ContinuationRecord(BaseModel):
     dispatch_id: str
     call_id: str
     tool: str
-    status: Literal["suspended", "resumed"] = "suspended"
+    status: Literal["suspended", "resumed", "cancelled"] = "suspended"
+    """``cancelled``: the owner stopped the run while the call was suspended (a resume changes nothing)."""
     result: dict[str, Any] | None = None
 
 
@@ -96,7 +98,7 @@ def _resume(
         if chat is not None and chat.is_running(dispatch_id) and _in_flight(run, continuation):
             raise _NotSuspendedYetError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
         raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
-    if record.status == "resumed":
+    if record.status != "suspended":
         return ChatWrite(), False
     completed = _completed(result, chat.data if chat else {}, record.tool)
     resumed = record.model_copy(update={"status": "resumed", "result": completed.model_dump(mode="json")})
@@ -149,7 +151,7 @@ class ContinuationScheduler:
 
         ``result`` is a completed result, or a ``Resumer`` called with the chat's current data
         inside the transaction (the way to compute a result from the data without losing updates).
-        Returns ``False`` (and changes nothing) when it was already resumed.
+        Returns ``False`` (and changes nothing) when it was already resumed, or cancelled by a stop.
         Raises ``ChatError(not-found)`` for an unknown id. A resume that arrives while the tool is
         still suspending (a fast job: the worker commits the suspension right after the tool returns)
         waits up to ``wait_seconds`` for it, then raises ``ChatError(unavailable)`` (transient: retry).

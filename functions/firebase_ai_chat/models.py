@@ -116,6 +116,10 @@ class ChatState(Model):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     error: ErrorInfo | None = None
+    stop_requested: str | None = None
+    """The dispatch whose answer the owner asked to stop (set by ``stop``, cleared when it stopped)."""
+    stopped_dispatch_id: str | None = None
+    """The last dispatch whose answer the owner stopped (its messages show what was said until then)."""
 
     def is_running(self, dispatch_id: str) -> bool:
         """Whether ``dispatch_id`` is the live run: the chat is ``processing`` it."""
@@ -134,6 +138,8 @@ class ChatMessage(Model):
     in_batch_sort_index: int = 0
     streaming: bool = False
     """True while an AI message is still being streamed (its text grows until it turns False)."""
+    stopped: bool | None = None
+    """True on an AI message whose answer the user stopped: the text is what was written until then."""
     created_at: datetime | None = None
 
 

@@ -26,6 +26,7 @@ from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
 from .models import AssistantConfig, Author, ChatCommand, ChatState
 from .run_state import EngineContextRecord, PendingCall, RunState, context_path, run_path
+from .stop import StopRequested, StopSignal, stop_run
 from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause, read_record
 from .streaming import StreamWriter
 from .task_queue import TaskQueue
@@ -84,6 +85,8 @@ class RunLoop:
         self._mark = mark
         self._log = log
         self._stream: StreamWriter | None = None
+        self._signal = StopSignal(command.dispatch_id)
+        self._partial: dict[int, str] = {}
         self._base, self._progress, self._version = self._load()
         self._log = type(log)(log.logger, {**(log.extra or {}), "assistantId": self._progress.config.assistant_id})
 
@@ -100,6 +103,7 @@ class RunLoop:
         base = self._parts.store.load(command.chat_id, paths)
         run = live_run(base, command.dispatch_id)
         self._mark.first_seen = run.version if run else 0
+        self._signal.seen(base.state)
         if run is None:
             texts = command.input if command.input is not None else self._user_texts()
             inputs: list[EngineInput] = [UserInput(text=text) for text in texts]
@@ -114,8 +118,19 @@ class RunLoop:
         return [message.text for message in found]
 
     def run(self) -> None:
-        """Model calls and tools until the run is done or waits for a continuation."""
+        """Model calls and tools until the run is done, waits for a continuation or is stopped; a
+        listener on the chat tells the run at once when the owner stops it (``stop.py``)."""
+        unwatch = self._parts.store.watch(self._command.chat_id, self._signal.seen)
+        try:
+            self._advance()
+        finally:
+            unwatch()
+
+    def _advance(self) -> None:
         while True:
+            if self._signal.changed.is_set():
+                self._stop()
+                return
             match next_step(self._progress.run):
                 case Next.CALL_TOOLS:
                     self._call_tools()
@@ -158,6 +173,7 @@ class RunLoop:
             meta=self._chat.meta.ai_message_meta if self._chat.meta else None,
             after_write=lambda: self._hook("mid_stream"),
             interval=self._parts.stream_interval,
+            check=self._signal.check,
         )
         if inputs:
             dispatcher = self._parts.dispatchers.get(assistant.dispatcher_id)
@@ -170,6 +186,10 @@ class RunLoop:
             )
             try:
                 reply = self._engine(assistant.engine).run(request, on_text=self._stream)
+            except StopRequested:
+                first = self._progress.run.ai_messages
+                self._partial = {first + index: text for index, text in self._stream.texts.items()}
+                return
             except Exception:
                 self._stream.discard()
                 self._raise_if_moved_on()
@@ -196,7 +216,7 @@ class RunLoop:
         """Run the turn's calls in the order the model made them, until one suspends (the calls after
         it wait for its continuation, so each sees its predecessors' data)."""
         for index, call in enumerate(self._progress.run.calls):
-            if call.suspended:
+            if call.suspended or self._signal.changed.is_set():
                 return
             if call.result is not None:
                 continue
@@ -251,6 +271,19 @@ class RunLoop:
             return ended
         raise ChatError(ErrorCode.UNAVAILABLE, BUSY)
 
+    def _stop(self) -> None:
+        """The chat changed under the run: stop it as its owner asked, or leave it (``Stale``) when it is
+        no longer the chat's live run."""
+        if not self._signal.requested:
+            if self._stream is not None:
+                self._stream.discard()
+            raise Stale()
+        stop_run(self._progress, self._chat, partial=self._partial, context=self._context)
+        ended = self._commit(done=True)
+        self._log.info("stopped by the owner")
+        if ended is not None and ended.follow is not None:
+            self._parts.queue.enqueue(ended.follow)
+
     def _still_mine(self) -> Loaded:
         """The chat and run read again; ``Stale`` unless the run is live and at the version this
         delivery last read or wrote (no other delivery or resume has written it since)."""
@@ -284,7 +317,7 @@ class RunLoop:
         event = CompletionEvent(
             chat_document=f"{self._parts.store.collection}/{self._command.chat_id}",
             dispatch_id=self._command.dispatch_id,
-            status=ended.outcome.status,
+            status=ended.state.status,
             data=ended.state.data,
             meta=self._command.meta,
         )

@@ -14,12 +14,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .engines.base import ToolOutput, Usage, UserInput
+from .engines.base import AssistantText, ToolOutput, Usage, UserInput
 from .models import ChatConfig
-from .status import ChatStatus
 from .tools import DataReduction, Suspended, ToolFailure, ToolValue
 
-EngineInputRecord = Annotated[UserInput | ToolOutput, Field(discriminator="kind")]
+EngineInputRecord = Annotated[UserInput | ToolOutput | AssistantText, Field(discriminator="kind")]
 ToolResultRecord = Annotated[ToolValue | DataReduction | ToolFailure | Suspended, Field(discriminator="kind")]
 
 MAX_STORED_ARGUMENTS = 16_000
@@ -28,16 +27,12 @@ MAX_STORED_ARGUMENTS = 16_000
 
 class RunOutcome(StrEnum):
     """How a run's command ended: ``userInput`` (answered; also when queued posts start the next
-    run at once), ``complete`` (a single run, answered) or ``failed``."""
+    run at once), ``complete`` (a single run, answered), ``stopped`` (the owner stopped it) or ``failed``."""
 
     USER_INPUT = "userInput"
     COMPLETE = "complete"
+    STOPPED = "stopped"
     FAILED = "failed"
-
-    @property
-    def status(self) -> ChatStatus:
-        """The chat status of the same name."""
-        return ChatStatus(self.value)
 
 
 class _Record(BaseModel):
@@ -147,10 +142,11 @@ class RunState(_Record):
 
 class EngineContextRecord(_Record):
     """``chats/{id}/contexts/{assistantId}``: an assistant's engine context and the tool
-    outputs it still owes its model (calls answered while another assistant had the chat)."""
+    outputs it still owes its model (calls answered while another assistant had the chat), and what a
+    stopped run did not send (its input, the stopped answer: ``stop.py``)."""
 
     context: dict[str, Any] = Field(default_factory=dict)
-    pending: list[ToolOutput] = Field(default_factory=list)
+    pending: list[EngineInputRecord] = Field(default_factory=list)
 
 
 def run_path(dispatch_id: str) -> str:

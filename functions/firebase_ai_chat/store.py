@@ -172,6 +172,11 @@ class ChatStore(Protocol):
         """Delete a partial message unless it changed since it was written at ``version``."""
         ...
 
+    def watch(self, chat_id: str, on_change: Callable[[ChatState | None], None]) -> Callable[[], None]:
+        """Call ``on_change`` with the chat now and at each change (``None`` once it is deleted) until the
+        returned function is called. Firestore bills one read per version delivered."""
+        ...
+
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
         """Ids of chats ``processing`` whose ``updatedAt`` is before ``updated_before``."""
         ...

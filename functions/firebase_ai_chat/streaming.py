@@ -50,8 +50,11 @@ class StreamWriter:
         interval: float = STREAM_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         after_write: Callable[[], None] | None = None,
+        check: Callable[[], None] | None = None,
     ) -> None:
+        """``check`` runs at every delta before anything else (it raises to abandon the model call)."""
         self._after_write = after_write
+        self._check = check
         self._store = store
         self._chat_id = chat_id
         self._user_id = user_id
@@ -65,9 +68,14 @@ class StreamWriter:
         self._versions: dict[str, Version] = {}
         self._closed: set[int] = set()
         self.writes = 0
+        self.texts: dict[int, str] = {}
+        """The text of each message so far, by its index in the reply (written or not)."""
 
     def __call__(self, index: int, text: str) -> None:
         """Record the text so far; write it if the message was not written in the last interval."""
+        if self._check is not None:
+            self._check()
+        self.texts[index] = text
         now = self._clock()
         if index >= MAX_MESSAGES_PER_REPLY - 1 and index > 0:
             return  # the last message holds every remaining text: it appears whole in the final write

@@ -97,6 +97,19 @@ def finish(chat: ChatState, chat_id: str) -> Finish:
     return Finish(chat.model_copy(update={"status": ChatStatus.USER_INPUT}), None, RunOutcome.USER_INPUT)
 
 
+def stopped_end(chat: ChatState, chat_id: str, dispatch_id: str) -> Finish:
+    """The chat after its run of ``dispatch_id`` was stopped (``stop.py``): waiting for the user (a
+    single run: complete), or running the posts queued meanwhile, as after any run."""
+    update: dict[str, Any] = {"stop_requested": None, "stopped_dispatch_id": dispatch_id}
+    if chat.next_dispatch_id and not chat.single_run:
+        follow = ChatCommand(chat_id=chat_id, dispatch_id=chat.next_dispatch_id, assistant_id=chat.config.assistant_id)
+        update |= {"latest_dispatch_id": chat.next_dispatch_id, "next_dispatch_id": None}
+        return Finish(chat.model_copy(update=update), follow, RunOutcome.STOPPED)
+    target = ChatStatus.COMPLETE if chat.single_run else ChatStatus.USER_INPUT
+    check_transition(chat.status, target)
+    return Finish(chat.model_copy(update={**update, "status": target}), None, RunOutcome.STOPPED)
+
+
 @dataclass
 class Progress:
     """A run advanced in memory since the last commit, and what that commit must write."""
@@ -109,6 +122,8 @@ class Progress:
     """Engine contexts changed since the last commit, by assistant id."""
     messages: dict[str, ChatMessage] = field(default_factory=dict)
     records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    stopped: bool = False
+    """The owner stopped the run (``stop.stop_run``): the next commit ends it as stopped."""
 
     def written(self) -> None:
         """The commit is done: nothing is pending any more."""
@@ -259,7 +274,11 @@ def end_turn(progress: Progress, owed: EngineContextRecord) -> None:
 def to_write(progress: Progress, chat: ChatState, *, done: bool) -> tuple[ChatWrite, Finish | None]:
     """The commit of ``progress`` against ``chat`` as it is now (``done``: the run ends with it)."""
     state = chat.model_copy(update={"data": progress.data, "config": progress.config})
-    ended = finish(state, progress.command.chat_id) if done else None
+    ended = None
+    if progress.stopped:
+        ended = stopped_end(state, progress.command.chat_id, progress.run.dispatch_id)
+    elif done:
+        ended = finish(state, progress.command.chat_id)
     run = progress.run.model_copy(update={"outcome": ended.outcome}) if ended else progress.run
     records = {**progress.records, run_path(run.dispatch_id): run.to_record()}
     for assistant_id, context in progress.contexts.items():

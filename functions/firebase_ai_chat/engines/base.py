@@ -37,7 +37,22 @@ class ToolOutput(_Frozen):
     is_error: bool = False
 
 
-EngineInput = UserInput | ToolOutput
+class AssistantText(_Frozen):
+    """An answer of the assistant that the user stopped (``text``: what was written until then, maybe
+    nothing). It goes to the model before the next input, so the model knows what was said and that
+    the user cut it short; what came before it is history, not a request to act on again."""
+
+    kind: Literal["assistant"] = "assistant"
+    text: str = ""
+
+    @property
+    def spoken(self) -> str:
+        """The answer as the model reads it: the text, marked as stopped by the user."""
+        note = "[The user stopped this answer.]"
+        return f"{self.text}\n\n{note}" if self.text else note
+
+
+EngineInput = UserInput | ToolOutput | AssistantText
 
 
 class ToolSpec(_Frozen):

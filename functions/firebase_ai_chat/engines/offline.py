@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import EngineInput, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput
+from .base import AssistantText, EngineInput, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput
 
 _CLAUSES = re.compile(r"\s*(?:[,;]|\band then\b|\bthen\b|\band\b)\s*", re.IGNORECASE)
 
@@ -56,10 +56,14 @@ def _describe(output: ToolOutput) -> str:
 def decide(
     phrases: Sequence[Phrase], inputs: Sequence[EngineInput], tools: Sequence[str], *, call_prefix: str
 ) -> tuple[list[str], list[ToolCall]]:
-    """The texts and tool calls answering ``inputs`` when ``tools`` are available."""
+    """The texts and tool calls answering ``inputs`` when ``tools`` are available. What precedes a
+    stopped answer (``AssistantText``) is history: only the inputs after the last one are answered."""
     texts: list[str] = []
     calls: list[ToolCall] = []
-    for item in inputs:
+    stops = [index for index, item in enumerate(inputs) if isinstance(item, AssistantText)]
+    for item in inputs[stops[-1] + 1 :] if stops else inputs:
+        if isinstance(item, AssistantText):
+            continue
         if isinstance(item, ToolOutput):
             texts.append(_describe(item))
             continue

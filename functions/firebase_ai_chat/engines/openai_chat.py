@@ -17,7 +17,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
-from .base import EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
+from .base import AssistantText, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
 from .context_budget import DEFAULT_BUDGET, trim_history
 from .openai_client import OpenAIEngineBase
 from .openai_errors import engine_error
@@ -28,6 +28,8 @@ def _new_messages(request: EngineRequest) -> list[dict[str, Any]]:
     for item in request.input:
         if isinstance(item, ToolOutput):
             messages.append({"role": "tool", "tool_call_id": item.call_id, "content": item.output})
+        elif isinstance(item, AssistantText):
+            messages.append({"role": "assistant", "content": item.spoken})
         else:
             messages.append({"role": "user", "content": item.text})
     return messages

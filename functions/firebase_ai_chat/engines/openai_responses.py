@@ -15,7 +15,7 @@ from typing import Any
 import openai
 from openai.types.responses import Response
 
-from .base import EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
+from .base import AssistantText, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
 from .openai_client import OpenAIEngineBase
 from .openai_errors import engine_error
 
@@ -25,6 +25,8 @@ def _input_items(request: EngineRequest) -> list[dict[str, Any]]:
     for item in request.input:
         if isinstance(item, ToolOutput):
             items.append({"type": "function_call_output", "call_id": item.call_id, "output": item.output})
+        elif isinstance(item, AssistantText):
+            items.append({"role": "assistant", "content": item.spoken})
         else:
             items.append({"role": "user", "content": item.text})
     return items

@@ -143,6 +143,19 @@ class FirestoreChatStore(OptimisticStore):
         with contextlib.suppress(Conflict):
             _refused(lambda: reference.delete(option=self._client.write_option(last_update_time=version)))
 
+    def watch(self, chat_id: str, on_change: Callable[[ChatState | None], None]) -> Callable[[], None]:
+        """A listener (``on_snapshot``) on the chat document; returns its unsubscribe."""
+
+        def changed(snapshots: list[Any], _changes: Any, _read_time: Any) -> None:
+            for snapshot in snapshots:
+                try:
+                    on_change(ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None)
+                except Exception:  # a listener callback must never raise (it would end the watch)
+                    logger.exception("chat listener failed on %s", chat_id)
+
+        watch = self._chat(chat_id).on_snapshot(changed)
+        return watch.unsubscribe
+
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
         """Chats ``processing`` and not updated since ``updated_before`` (index: status, updatedAt)."""
         query = (

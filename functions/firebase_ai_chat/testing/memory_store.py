@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ class InMemoryChatStore(OptimisticStore):
         self._versions = itertools.count(1)
         self._epoch = datetime(2026, 1, 1, tzinfo=UTC)
         self.stats = StoreStats()
+        self._watchers: dict[str, list[Callable[[ChatState | None], None]]] = {}
 
     def _now(self) -> datetime:
         return self._epoch + timedelta(microseconds=next(self._versions))
@@ -99,6 +100,10 @@ class InMemoryChatStore(OptimisticStore):
                 else:
                     self._put(key, dict(record))
             stored = ChatState.model_validate(self._documents[base.chat_id].data) if state else None
+            watchers = list(self._watchers.get(base.chat_id, ()))
+            self.stats.reads += len(watchers)
+        for on_change in watchers:  # as Firestore's listeners: after the commit, one read each
+            on_change(stored)
         return base.advanced(state=stored, version=version, records=write.records)
 
     def _put(self, key: str, data: dict[str, Any]) -> int:
@@ -131,6 +136,23 @@ class InMemoryChatStore(OptimisticStore):
             if current is not None and current.version == version:
                 self.stats.writes += 1
                 del self._documents[key]
+
+    def watch(self, chat_id: str, on_change: Callable[[ChatState | None], None]) -> Callable[[], None]:
+        """Call ``on_change`` with the chat now and after each commit (one read each, as Firestore bills)."""
+        with self._lock:
+            self._watchers.setdefault(chat_id, []).append(on_change)
+            self.stats.reads += 1
+            document = self._documents.get(chat_id)
+            state = ChatState.model_validate(document.data) if document else None
+        on_change(state)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                listeners = self._watchers.get(chat_id, [])
+                if on_change in listeners:
+                    listeners.remove(on_change)
+
+        return unsubscribe
 
     def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
         """Chats ``processing`` not updated since ``updated_before``."""
