@@ -2,10 +2,11 @@
 
 Contract used by clients (keep it exactly): callables ``calculate {message, clientMessageId?}``,
 ``postToCalculate {chatDocument, message, clientMessageId?}``, ``closeCalculate {chatDocument}`` and
-``stopCalculate {chatDocument}`` → ``{chatDocument, status, data}``; task-queue functions ``calculator`` (the worker) and
-``multiplier`` (the asynchronous multiplication that resumes the chat). Chat data starts as
-``{"sum": 0}``. Engine: see ``firebase_ai_chat.app`` (the ``OPENAI_API_KEY`` secret selects OpenAI;
-with none, the emulators use the offline engine, which understands ``PHRASES``).
+``stopCalculate {chatDocument}`` → ``{chatDocument, status, data}``; task-queue functions
+``calculator`` (the worker) and ``multiplier`` (the asynchronous multiplication that resumes the
+chat). Chat data starts as ``{"sum": 0}``. Engine: see ``firebase_ai_chat.app`` (the
+``OPENAI_API_KEY`` secret selects OpenAI; with none, the emulators use the offline engine, which
+understands ``PHRASES``).
 """
 
 from __future__ import annotations
