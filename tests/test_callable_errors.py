@@ -21,10 +21,14 @@ def expect_error(client: EmulatorClient, name: str, data: Any, user: User | None
     return raised.value
 
 
-@pytest.mark.parametrize("name", ["calculate", "postToCalculate", "closeCalculate"])
+@pytest.mark.parametrize("name", ["calculate", "postToCalculate", "closeCalculate", "stopCalculate"])
 def test_unauthenticated_calls_are_rejected(client: EmulatorClient, db: firestore.Client, name: str) -> None:
     marker = f"unauthenticated-{uuid.uuid4().hex}"  # other tests write meanwhile: look for this call's traces only
-    data = {"calculate": {"message": marker}, "closeCalculate": {"chatDocument": f"chats/{marker}"}}.get(
+    data = {
+        "calculate": {"message": marker},
+        "closeCalculate": {"chatDocument": f"chats/{marker}"},
+        "stopCalculate": {"chatDocument": f"chats/{marker}"},
+    }.get(
         name, {"chatDocument": f"chats/{marker}", "message": marker}
     )
     expect_error(client, name, data, None, "UNAUTHENTICATED")
@@ -54,6 +58,9 @@ MALFORMED = [
     ("closeCalculate", {}),
     ("closeCalculate", {"chatDocument": "CHAT"}),
     ("closeCalculate", {"chatDocument": None}),
+    ("stopCalculate", {}),
+    ("stopCalculate", {"chatDocument": "chats/x", "message": "stop"}),
+    ("stopCalculate", {"chatDocument": "users/CHAT"}),
 ]
 
 
@@ -80,6 +87,7 @@ def test_malformed_input_is_invalid_argument_and_writes_nothing(
     [
         ("postToCalculate", {"chatDocument": "CHAT", "message": "mine now"}),
         ("closeCalculate", {"chatDocument": "CHAT"}),
+        ("stopCalculate", {"chatDocument": "CHAT"}),
     ],
 )
 def test_another_users_chat_is_permission_denied(
@@ -95,11 +103,12 @@ def test_another_users_chat_is_permission_denied(
 def test_unknown_chat_is_not_found(client: EmulatorClient, db: firestore.Client, user: User) -> None:
     expect_error(client, "postToCalculate", {"chatDocument": "chats/no-such-chat", "message": "hi"}, user, "NOT_FOUND")
     expect_error(client, "closeCalculate", {"chatDocument": "chats/no-such-chat"}, user, "NOT_FOUND")
+    expect_error(client, "stopCalculate", {"chatDocument": "chats/no-such-chat"}, user, "NOT_FOUND")
     assert not db.document("chats/no-such-chat").get().exists
 
 
 @pytest.mark.parametrize("body", [b"false", b'"data"', b"[1]", b"null", b"{"])
-@pytest.mark.parametrize("name", ["calculate", "postToCalculate", "closeCalculate"])
+@pytest.mark.parametrize("name", ["calculate", "postToCalculate", "closeCalculate", "stopCalculate"])
 def test_a_body_that_is_not_a_json_object_is_invalid_argument(
     client: EmulatorClient, user: User, name: str, body: bytes
 ) -> None:
