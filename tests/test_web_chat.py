@@ -54,3 +54,9 @@ def test_streamed_text_grows_in_the_page(fake: FakeOpenAI) -> None:
 def test_a_failed_chat_shows_its_error(fake: FakeOpenAI) -> None:
     fake.fail_next(Fault(status=400))
     run_scenario("failed", EXPECTED_ERROR=REJECTED_MESSAGE)
+
+
+@pytest.mark.openai
+def test_the_stop_button_stops_a_streamed_answer(fake: FakeOpenAI) -> None:
+    fake.stream_delay = 0.15
+    run_scenario("stop")

@@ -107,6 +107,7 @@ export class ChatPage {
       items.map((item) => ({
         author: item.dataset.author,
         streaming: item.dataset.streaming,
+        stopped: item.dataset.stopped,
         text: item.querySelector(".text").textContent,
       })),
     );

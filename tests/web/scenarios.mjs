@@ -103,6 +103,25 @@ const scenarios = {
     );
     assert.ok(final.startsWith(seen.text) && final.length > seen.text.length, `${seen.text} then ${final}`);
   },
+
+  /** Stop while the answer streams: the text so far stays, marked stopped; the chat goes on. */
+  async stop(chat) {
+    await chat.signInAsGuest();
+    assert.ok(await chat.testid("stop").isDisabled(), "Stop is enabled with no answer in progress");
+    const story = "tell me a long story about numbers, ".repeat(6).trim();
+    await chat.say(story);
+    await chat.page.waitForSelector('[data-testid="message"][data-author="ai"][data-streaming="true"]');
+    await chat.testid("stop").click();
+    const stopped = await chat.settled();
+    assert.equal(stopped.status, "userInput");
+    const answer = (await chat.messages()).at(-1);
+    assert.equal(answer.stopped, "true");
+    const full = `You said "${story}".`;
+    assert.ok(answer.text && full.startsWith(answer.text) && answer.text.length < full.length, answer.text);
+    assert.ok(await chat.testid("stop").isDisabled(), "Stop stays enabled after the stop");
+    await chat.say("add 1");
+    assert.deepEqual((await chat.settled()).data, { sum: 1 });
+  },
 };
 
 async function main(name) {

@@ -1,4 +1,4 @@
-// The web chat: sign in, list your chats, start one, post messages, watch answers stream, close it.
+// The web chat: sign in, list your chats, start one, post messages, watch answers stream, stop one, close it.
 import {
   createUserWithEmailAndPassword,
   onAuthStateChanged,
@@ -27,6 +27,7 @@ const $ = (id) => document.getElementById(id);
 const calculate = httpsCallable(functions, "calculate");
 const postToCalculate = httpsCallable(functions, "postToCalculate");
 const closeCalculate = httpsCallable(functions, "closeCalculate");
+const stopCalculate = httpsCallable(functions, "stopCalculate");
 
 const view = new ChatView();
 const state = { user: null, chat: null, chatListeners: [], listListener: null, chatsSnapshot: null };
@@ -113,6 +114,17 @@ async function closeChat() {
   }
 }
 
+/** Stops the answer in progress: the text so far stays, marked stopped; the chat waits for the user. */
+async function stopAnswer() {
+  if (!state.chat) return;
+  $("stop").disabled = true;
+  try {
+    await stopCalculate({ chatDocument: state.chat });
+  } catch (error) {
+    view.showError(error.message);
+  }
+}
+
 async function signInWithEmail(event) {
   event.preventDefault();
   const signUp = event.submitter?.value === "sign-up";
@@ -161,6 +173,7 @@ window.addEventListener("online", () => {
 
 $("composer").addEventListener("submit", send);
 $("close-chat").addEventListener("click", closeChat);
+$("stop").addEventListener("click", stopAnswer);
 $("new-chat").addEventListener("click", () => {
   openChat(null);
   $("message-input").focus();

@@ -19,6 +19,7 @@ export class ChatView {
     $("data").textContent = JSON.stringify(chat ? chat.data ?? {} : {});
     $("assistant").textContent = chat?.config?.assistantId ?? "calculator";
     $("close-chat").disabled = !chat || chat.status === "complete";
+    $("stop").disabled = chat?.status !== "processing" || Boolean(chat?.stopRequested);
     this.showError(chat?.status === "failed" ? chat.error?.message ?? "The chat failed." : "");
   }
 
@@ -59,6 +60,7 @@ export class ChatView {
   #fill(item, message) {
     item.dataset.author = message.author === "user" ? "user" : "ai";
     item.dataset.streaming = message.streaming ? "true" : "false";
+    item.dataset.stopped = message.stopped ? "true" : "false";
     item.querySelector(".who").textContent = message.meta?.name ?? (message.author === "user" ? "You" : "Assistant");
     const text = item.querySelector(".text");
     if (text.textContent !== message.text) text.textContent = message.text;
