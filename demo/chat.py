@@ -3,7 +3,8 @@
 Run it with ``./emulator/exec -- python demo/chat.py`` (the README's first command). It prints the
 web chat's address, plays a scripted conversation (a tool call, a suspended tool resumed by another
 function, a hand-over to the divider and back), then, in a terminal, stays a live chat: type a
-message, Enter sends, the answer streams in; Ctrl-D or Ctrl-C quits and stops the stack. Without a
+message, Enter sends, the answer streams in; Ctrl-C while an answer comes stops the answer (what it
+said so far stays); Ctrl-D or Ctrl-C at the prompt quits and stops the stack. Without a
 terminal (CI, piped input) it plays the script, closes the chat and exits.
 
 It behaves like a client app: it signs a user in on the Auth emulator, calls the callables with the
@@ -54,7 +55,12 @@ class TerminalChat:
             self._follow(self.chat)
         else:
             self.client.call("postToCalculate", {"chatDocument": self.chat, "message": text}, user=self.user)
-        self.transcript.wait_answered(before)
+        try:
+            self.transcript.wait_answered(before)
+        except KeyboardInterrupt:  # Ctrl-C while the answer comes: stop the answer, not the chat
+            self.transcript.say("  (stopping the answer; Ctrl-C again quits)")
+            self.client.call("stopCalculate", {"chatDocument": self.chat}, user=self.user)
+            self.transcript.wait_answered(before)
 
     def close(self) -> None:
         if self.chat is not None:
@@ -80,7 +86,11 @@ class TerminalChat:
 
 
 def live(chat: TerminalChat) -> None:
-    print("\nYour turn: type a message and press Enter (Ctrl-D or Ctrl-C quits).", flush=True)
+    print(
+        "\nYour turn: type a message and press Enter. Ctrl-C stops an answer as it comes;"
+        " at the prompt, Ctrl-D or Ctrl-C quits.",
+        flush=True,
+    )
     while True:
         try:
             text = input("> ").strip()

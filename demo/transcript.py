@@ -71,6 +71,9 @@ class Transcript:
         status = now.get("status")
         if status != before.get("status") and status in ("processing", "complete", "failed"):
             self._write(f"  [{status}]\n", new_line=True)  # waiting for the user shows as the prompt
+        stopped = now.get("stoppedDispatchId")
+        if before and stopped and stopped != before.get("stoppedDispatchId"):
+            self._write("  [stopped] the answer was stopped; what it said so far stays\n", new_line=True)
         error = now.get("error") if status == "failed" else None
         if error and error != before.get("error"):
             self._write(f"  [error] {error.get('message')}\n", new_line=True)

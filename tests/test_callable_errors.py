@@ -28,9 +28,7 @@ def test_unauthenticated_calls_are_rejected(client: EmulatorClient, db: firestor
         "calculate": {"message": marker},
         "closeCalculate": {"chatDocument": f"chats/{marker}"},
         "stopCalculate": {"chatDocument": f"chats/{marker}"},
-    }.get(
-        name, {"chatDocument": f"chats/{marker}", "message": marker}
-    )
+    }.get(name, {"chatDocument": f"chats/{marker}", "message": marker})
     expect_error(client, name, data, None, "UNAUTHENTICATED")
     assert not db.document(f"chats/{marker}").get().exists
     by_text = firestore.FieldFilter("text", "==", marker)

@@ -61,3 +61,23 @@ def test_a_streamed_answer_is_printed_in_full(fake: FakeOpenAI) -> None:
     child.sendline(text)
     child.expect_exact(f'You said "{text}".\r\n')
     quit_with_ctrl_d(child)
+
+
+@pytest.mark.openai
+def test_ctrl_c_while_an_answer_streams_stops_the_answer_and_at_the_prompt_quits(fake: FakeOpenAI) -> None:
+    fake.stream_delay = 0.15
+    text = " ".join(["tell me a very long story about numbers"] * 6)
+    child = terminal_chat("--no-script")
+    child.sendline(text)
+    child.expect_exact('You said "tell')  # the answer has started streaming
+    child.sendintr()
+    child.expect_exact("[stopped] the answer was stopped")
+    child.expect_exact("> ")
+    child.sendline("add 1")
+    child.expect_exact('add: data is now {"sum": 1}\r\n')
+    child.expect_exact("> ")
+    child.sendintr()
+    child.expect_exact("Stopped.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
