@@ -13,6 +13,9 @@
    this process); turns slower than 2 s (the emulator's keep-alive race looked like 3.4 s turns).
 3. **Burst**: 20 posts fired at once at one chat: the slowest callable, every message stored once
    and answered in order.
+4. **Stop**: what hearing a stop costs a turn that is not stopped (the worker's listener on the
+   chat: the document versions it is sent, one read each, counted apart from the RPC layer's), and
+   what a stop costs (a streamed answer stopped by its worker; a run not started, stopped by the call).
 
 Run: ``./emulator/exec -- python bench/turn_costs.py [rounds]``.
 """
@@ -37,6 +40,7 @@ from firebase_ai_chat import AssistantChat, ChatWorker
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.firebase_app import firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.models import Author
 from firebase_ai_chat.store import ChatWrite
 from firebase_ai_chat.testing import EmulatorClient, InMemoryTaskQueue
 from firebase_ai_chat.testing.streamed import Streamed
@@ -46,10 +50,11 @@ REFERENCE = {"tasks": 3, "transactions": 9, "reads": 15, "writes": 17}
 
 
 class Counts:
-    """What went through the client's RPC layer."""
+    """What went through the client's RPC layer (and, apart, the versions listeners were sent)."""
 
     def __init__(self) -> None:
         self.reads = self.writes = self.commits = self.transactions = self.rpcs = 0
+        self.listened = 0
 
     def row(self) -> tuple[int, int, int, int, int]:
         return self.reads, self.writes, self.commits, self.transactions, self.rpcs
@@ -113,6 +118,21 @@ def counted_client() -> tuple[firestore.Client, Callable[[], Counts]]:
     return client, reset
 
 
+class ListenedStore(FirestoreChatStore):
+    """The Firestore store whose chat listeners count each version they are sent (a billed read)."""
+
+    def __init__(self, client: firestore.Client, counts: Callable[[], Counts]) -> None:
+        super().__init__(client)
+        self._counts = counts
+
+    def watch(self, chat_id: str, on_change: Callable[[Any], None]) -> Callable[[], None]:
+        def counted(state: Any) -> None:
+            self._counts().listened += 1
+            on_change(state)
+
+        return super().watch(chat_id, counted)
+
+
 def _app() -> Any:
     import main
 
@@ -123,7 +143,13 @@ def costs(engine_chunks: int) -> dict[str, Counts]:
     """Counts of a text turn, a tool turn and a streamed answer (in-process, on the emulator)."""
     app = _app()
     client, reset = counted_client()
-    store, queue = FirestoreChatStore(client), InMemoryTaskQueue()
+    current = [Counts()]
+
+    def fresh() -> Counts:
+        current[0] = reset()
+        return current[0]
+
+    store, queue = ListenedStore(client, lambda: current[0]), InMemoryTaskQueue()
     chat = AssistantChat(store=store, queue=queue)
     offline = OfflineEngine(app.PHRASES)
     engines = {"offline": offline, "streamed": Streamed(offline, chunks=engine_chunks)}
@@ -139,11 +165,48 @@ def costs(engine_chunks: int) -> dict[str, Counts]:
         started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["sum"])
         chat_id = started.chat_document.removeprefix("chats/")
         queue.drain(worker)
-        counts = reset()
+        counts = fresh()
         chat.post_message(user_id="bench", chat_id=chat_id, messages=[text])
         queue.drain(worker)
         found[name] = counts
-        reset()
+        fresh()
+    return found
+
+
+def stop_costs() -> dict[str, Counts]:
+    """Counts of stopping: a streamed answer (its worker stops it) against the same answer not
+    stopped; a run whose task was not delivered yet (the call stops it from what is committed)."""
+    app = _app()
+    client, reset = counted_client()
+    current = [Counts()]
+    store, queue = ListenedStore(client, lambda: current[0]), InMemoryTaskQueue()
+    plain = FirestoreChatStore(firestore_client())  # the benchmark's own looks: not counted
+    slow = Streamed(OfflineEngine(app.PHRASES), chunks=200, delay=0.02)
+    worker = ChatWorker(store=store, queue=queue, engines={"slow": slow}, stream_interval=0.2)
+    assistant = app.CALCULATOR.model_copy(update={"engine": "slow"})
+    found: dict[str, Counts] = {}
+    for name in ("streamed, not stopped", "streamed, stopped by its worker", "not started, stopped by the call"):
+        chat = AssistantChat(store=store, queue=queue, stop_wait=0.0 if name.startswith("not") else 30.0)
+        started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["m" * 300])
+        chat_id = started.chat_document.removeprefix("chats/")
+        loaded = plain.load(chat_id).state
+        assert loaded is not None
+        current[0] = reset()
+        if name.startswith("not"):
+            chat.stop(user_id="bench", chat_id=chat_id)
+        elif name.endswith("not stopped"):
+            queue.drain(worker)
+        else:
+            runner = threading.Thread(target=queue.drain, args=(worker,))
+            runner.start()
+            while not any(
+                m.streaming for m in plain.messages(chat_id, dispatch_id=loaded.latest_dispatch_id, author=Author.AI)
+            ):
+                time.sleep(0.05)
+            chat.stop(user_id="bench", chat_id=chat_id)
+            runner.join()
+        found[name] = current[0]
+        queue.pending.clear()
     return found
 
 
@@ -302,6 +365,23 @@ def report(rounds: int) -> None:
         f"streamed answer (5 partial writes): {partials} more writes and "
         f"{found['streamed'].reads - text.reads} more reads than the text turn\n"
     )
+    print("## Stop: what hearing a stop costs a turn, and what a stop costs\n")
+    print(
+        "A worker listens to its chat for a stop: the versions its listener is sent are billed reads, "
+        "apart from the RPC layer's:\n"
+    )
+    print("| turn | reads (RPC layer) | listener reads | writes | commits |")
+    print("|---|---|---|---|---|")
+    for name, counts in found.items():
+        print(f"| {name} | {counts.reads} | {counts.listened} | {counts.writes} | {counts.commits} |")
+    stops = stop_costs()
+    for name, counts in stops.items():
+        print(f"| stop: {name} | {counts.reads} | {counts.listened} | {counts.writes} | {counts.commits} |")
+    listened = max(counts.listened for counts in found.values())
+    print(
+        f"\na turn that is not stopped pays {listened} listener reads at most here and nothing else for stop "
+        "(bound: the listener's first snapshot plus one per commit of the turn it sees: 1 + commits)\n"
+    )
 
     client, db = EmulatorClient(), firestore_client()
     write_to_listener(db)
@@ -339,4 +419,7 @@ def report(rounds: int) -> None:
 
 
 if __name__ == "__main__":
+    import logging
+
+    logging.getLogger("firebase_ai_chat").setLevel(logging.WARNING)  # the figures, not the worker's log
     report(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
