@@ -195,7 +195,12 @@ def _closed(snapshot: ChatSnapshot, *, user_id: str, dispatch_id: str) -> tuple[
         return ChatWrite(), (chat, False)
     check_transition(chat.status, ChatStatus.COMPLETE)
     new_state = chat.model_copy(
-        update={"status": ChatStatus.COMPLETE, "latest_dispatch_id": dispatch_id, "next_dispatch_id": None}
+        update={
+            "status": ChatStatus.COMPLETE,
+            "latest_dispatch_id": dispatch_id,
+            "next_dispatch_id": None,
+            "stop_requested": None,
+        }
     )
     return ChatWrite(state=new_state), (new_state, True)
 

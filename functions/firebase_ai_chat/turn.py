@@ -85,7 +85,9 @@ def next_step(run: RunState) -> Next:
 
 
 def finish(chat: ChatState, chat_id: str) -> Finish:
-    """Complete (a single run), start the queued posts' run, or wait for the user."""
+    """Complete (a single run), start the queued posts' run, or wait for the user (a stop asked for as
+    the run ended is void: the run is over)."""
+    chat = chat.model_copy(update={"stop_requested": None})
     if chat.single_run:
         check_transition(chat.status, ChatStatus.COMPLETE)
         return Finish(chat.model_copy(update={"status": ChatStatus.COMPLETE}), None, RunOutcome.COMPLETE)

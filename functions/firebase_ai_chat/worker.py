@@ -205,7 +205,7 @@ def failing(
                 signed["writer"] = mark.writer
             records[run_path(dispatch_id)] = run.model_copy(update=signed).to_record()
         check_transition(current.status, ChatStatus.FAILED)
-        failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error})
+        failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error, "stop_requested": None})
         return ChatWrite(state=failed, records=records), True
 
     return change
