@@ -114,7 +114,7 @@ def test_a_post_queued_behind_a_failing_multiply_is_answered(client: EmulatorCli
     assert state["data"] == {"sum": 1e300 + 1}
 
 
-@pytest.mark.parametrize("callable_name", ["postToCalculate", "closeCalculate"])
+@pytest.mark.parametrize("callable_name", ["postToCalculate", "closeCalculate", "stopCalculate"])
 def test_reserved_document_ids_are_invalid_arguments(client: EmulatorClient, user: User, callable_name: str) -> None:
     for chat in ("chats/__x__", "chats/__.__"):
         data = {"chatDocument": chat, "message": "hi"} if callable_name == "postToCalculate" else {"chatDocument": chat}

@@ -314,6 +314,8 @@ def test_a_text_turn_and_a_tool_turn_cost_what_the_targets_allow() -> None:
         spent = store.stats - before
         assert spent.reads + spent.writes <= most, (text, spent)
         assert spent.commits <= commits, (text, spent)
+        # hearing a stop: the worker's listener is sent the chat once, then each version it commits
+        assert spent.listened <= 1 + spent.commits, (text, spent)
     assert crew.state(chat_id)["data"] == {"sum": 3}
 
 

@@ -27,9 +27,9 @@ def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
     endpoints = build["endpoints"]
     assert sorted(endpoints) == [
         "calculate", "calculator", "chatEvents", "closeCalculate", "multiplier", "openapi", "postToCalculate",
-        "sweepStuckChats",
+        "stopCalculate", "sweepStuckChats",
     ]  # fmt: skip
-    for name in ("calculate", "postToCalculate", "closeCalculate"):
+    for name in ("calculate", "postToCalculate", "closeCalculate", "stopCalculate"):
         assert endpoints[name]["callableTrigger"] == {}
     worker = endpoints["calculator"]
     assert worker["taskQueueTrigger"]["retryConfig"]["maxAttempts"] == 3

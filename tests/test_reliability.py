@@ -226,7 +226,7 @@ def fuzz_payloads(seed: int, n: int) -> list[tuple[str, Any]]:
     pool = ODD_TEXT + ODD_VALUES
     cases: list[tuple[str, Any]] = []
     for _ in range(n):
-        name = rng.choice(["calculate", "postToCalculate", "closeCalculate"])
+        name = rng.choice(["calculate", "postToCalculate", "closeCalculate", "stopCalculate"])
         shape = rng.randrange(5)
         if shape == 0:
             cases.append((name, rng.choice(ODD_VALUES)))

@@ -119,12 +119,14 @@ several times when a commit conflicts, so it must have no other effect."""
 
 @dataclass
 class StoreStats:
-    """Document reads, writes, commits and round trips, as Firestore bills and counts them."""
+    """Document reads, writes, commits and round trips, as Firestore bills and counts them; ``listened``:
+    the document versions sent to listeners (billed as reads too, counted apart)."""
 
     reads: int = 0
     writes: int = 0
     commits: int = 0
     rpcs: int = 0
+    listened: int = 0
 
     def copy(self) -> StoreStats:
         """A frozen copy of the counters."""
@@ -132,7 +134,11 @@ class StoreStats:
 
     def __sub__(self, other: StoreStats) -> StoreStats:
         return StoreStats(
-            self.reads - other.reads, self.writes - other.writes, self.commits - other.commits, self.rpcs - other.rpcs
+            self.reads - other.reads,
+            self.writes - other.writes,
+            self.commits - other.commits,
+            self.rpcs - other.rpcs,
+            self.listened - other.listened,
         )
 
 

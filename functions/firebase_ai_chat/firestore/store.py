@@ -113,13 +113,46 @@ class FirestoreChatStore(OptimisticStore):
                 batch.delete(_child(reference, path))
             else:
                 batch.set(_child(reference, path), record)
-        results = _refused(batch.commit)
-        version = results[0].update_time if state is not None else None
+        try:
+            results = _refused(batch.commit)
+        except exceptions.Cancelled:  # an unknown outcome: applied or not?
+            version = self._settled(base, write, state)
+        else:
+            version = results[0].update_time if state is not None else None
         stored = None
         if state is not None:
             created = base.state.created_at if base.state and base.version is not None else version
             stored = state.model_copy(update={"created_at": created, "updated_at": version})
         return base.advanced(state=stored, version=version, records=write.records)
+
+    def _settled(self, base: Loaded, write: ChatWrite, state: ChatState | None) -> Version:
+        """The chat's version after a commit whose outcome is unknown, if it was applied; ``Conflict`` if not.
+
+        The emulator answers ``CANCELLED`` to a commit it applied when a listener of the chat closes as
+        it notifies them (docs/EMULATORS.md). One read of the chat and of one document the commit wrote
+        tells: a message or record is unique to its commit (fresh ids, signed run records)."""
+        reference = self._chat(base.chat_id)
+        probe: tuple[firestore.DocumentReference, dict[str, Any]] | None = None
+        if write.messages:
+            message_id, message = next(iter(write.messages.items()))
+            probe = (reference.collection(MESSAGES).document(message_id), stored_fields(message.to_document()))
+        elif any(record is not None for record in write.records.values()):
+            path, record = next((path, r) for path, r in write.records.items() if r is not None)
+            probe = (_child(reference, path), record or {})
+        wanted = [reference, *([probe[0]] if probe else [])]
+        found = {snapshot.reference.path: snapshot for snapshot in self._client.get_all(wanted)}
+        chat = found[reference.path]
+        if state is None or not chat.exists or chat.update_time == base.version:
+            raise Conflict("the commit was not applied")
+        if probe is None:
+            applied = stored_fields(chat.to_dict() or {}) == stored_fields(state.to_document())
+        else:
+            written = found[probe[0].path]
+            applied = written.exists and stored_fields(written.to_dict() or {}) == probe[1]
+        if not applied:
+            raise Conflict("the commit was not applied")
+        logger.warning("a commit answered CANCELLED was applied (chat %s)", base.chat_id)
+        return chat.update_time
 
     def stream_message(
         self, chat_id: str, message_id: str, message: ChatMessage, *, previous: Version | None

@@ -101,8 +101,8 @@ class InMemoryChatStore(OptimisticStore):
                     self._put(key, dict(record))
             stored = ChatState.model_validate(self._documents[base.chat_id].data) if state else None
             watchers = list(self._watchers.get(base.chat_id, ()))
-            self.stats.reads += len(watchers)
-        for on_change in watchers:  # as Firestore's listeners: after the commit, one read each
+            self.stats.listened += len(watchers)
+        for on_change in watchers:  # as Firestore's listeners: after the commit, one billed read each
             on_change(stored)
         return base.advanced(state=stored, version=version, records=write.records)
 
@@ -138,10 +138,11 @@ class InMemoryChatStore(OptimisticStore):
                 del self._documents[key]
 
     def watch(self, chat_id: str, on_change: Callable[[ChatState | None], None]) -> Callable[[], None]:
-        """Call ``on_change`` with the chat now and after each commit (one read each, as Firestore bills)."""
+        """Call ``on_change`` with the chat now and after each commit (each counted in ``stats.listened``:
+        Firestore bills a listener a read per version it is sent)."""
         with self._lock:
             self._watchers.setdefault(chat_id, []).append(on_change)
-            self.stats.reads += 1
+            self.stats.listened += 1
             document = self._documents.get(chat_id)
             state = ChatState.model_validate(document.data) if document else None
         on_change(state)
