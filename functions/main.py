@@ -11,6 +11,7 @@ with none, the emulators use the offline engine, which understands ``PHRASES``).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -112,11 +113,16 @@ def handBack(ctx: ToolContext[CalculatorData]) -> ToolValue:  # noqa: N802
     return ToolValue(value="Handed back to the calculator.")
 
 
+RETENTION = timedelta(days=30)
+"""Every document of a chat expires 30 days after it was last written (Firestore TTL policies in
+``firestore.indexes.json``); the chat itself 30 days after its last change."""
+
+
 def on_complete(event: CompletionEvent) -> None:
     """Records each finished command with its meta in ``chats/{id}/completions/{dispatchId}``."""
     logging.getLogger("calculator").info("completed %s: %s %s", event.chat_document, event.status.value, event.meta)
     app.firestore.document(f"{event.chat_document}/completions/{event.dispatch_id}").set(
-        {"status": event.status.value, "data": event.data, "meta": event.meta}
+        {"status": event.status.value, "data": event.data, "meta": event.meta, **app.expiry()}
     )
 
 
@@ -141,6 +147,7 @@ app = ChatApp(
     offline=PHRASES,
     meta=ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"}),
     on_complete=on_complete,
+    retention=RETENTION,
 )
 CALCULATOR, DIVIDER = app.config("calculator"), app.config("divider")
 

@@ -27,6 +27,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -45,6 +46,7 @@ from .local_runtime import fault_hooks
 from .models import CHATS, AssistantConfig, ChatMeta
 from .openapi import CallableSpec
 from .params import OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
+from .retention import expiry
 from .store import ChatStore
 from .task_queue import TaskQueue
 from .tasks import CloudTasksQueue, enqueue_task
@@ -127,10 +129,14 @@ class ChatApp(AppFunctions[DataT]):
         store: ChatStore | None = None,
         queue: TaskQueue | None = None,
         engine: Engine | None = None,
+        retention: timedelta | None = None,
     ) -> None:
         """``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
-        start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue)."""
+        start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue; a
+        given store keeps its own ``retention``). ``retention`` (off by default) puts ``expiresAt``
+        on every document a chat owns, for Firestore's TTL policies (``retention.py``)."""
         self._store, self._queue, self._engine = store, queue, engine
+        self.retention = retention
         self.collection = collection
         self.data = data
         self.worker_name = worker
@@ -159,7 +165,9 @@ class ChatApp(AppFunctions[DataT]):
     @functools.cached_property
     def store(self) -> ChatStore:
         """The store: Firestore unless the app was given one."""
-        return self._store or FirestoreChatStore(firestore_client(), collection=self.collection)
+        return self._store or FirestoreChatStore(
+            firestore_client(), collection=self.collection, retention=self.retention
+        )
 
     @functools.cached_property
     def queue(self) -> TaskQueue:
@@ -186,6 +194,11 @@ class ChatApp(AppFunctions[DataT]):
     def continuations(self) -> ContinuationScheduler:
         """Resumes suspended tool calls (from any function of the app)."""
         return ContinuationScheduler(store=self.store, queue=self.queue)
+
+    def expiry(self) -> dict[str, Any]:
+        """``{"expiresAt": now + retention}`` for a document the app writes under a chat itself (merge
+        it into the document), so the TTL policies delete it with the chat; ``{}`` without retention."""
+        return expiry(self.retention, datetime.now(UTC))
 
     def resume(self, continuation_id: str, result: CompletedResult | Resumer) -> bool:
         """Resume a suspended tool call (see ``ContinuationScheduler.resume``)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from google.api_core import exceptions
@@ -25,6 +25,7 @@ from google.cloud import firestore
 
 from ..errors import ChatError, ErrorCode
 from ..models import CHATS, Author, ChatMessage, ChatState
+from ..retention import expiry
 from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, Version, stored_fields
 
 T = TypeVar("T")
@@ -57,10 +58,17 @@ def _refused(run: Callable[[], T]) -> T:
 class FirestoreChatStore(OptimisticStore):
     """``ChatStore`` on a ``google.cloud.firestore.Client``."""
 
-    def __init__(self, client: firestore.Client, *, collection: str = CHATS) -> None:
+    def __init__(
+        self, client: firestore.Client, *, collection: str = CHATS, retention: timedelta | None = None
+    ) -> None:
         self._client = client
         self.collection = collection
         """The collection of chats (``chats`` unless the app names another)."""
+        self.retention = retention
+        """With a retention, every document written carries ``expiresAt`` (``retention.py``)."""
+
+    def _expiry(self) -> dict[str, Any]:
+        return expiry(self.retention, datetime.now(UTC))
 
     def _chat(self, chat_id: str) -> firestore.DocumentReference:
         return self._client.collection(self.collection).document(chat_id)
@@ -96,8 +104,9 @@ class FirestoreChatStore(OptimisticStore):
         reference = self._chat(base.chat_id)
         batch = self._client.batch()
         state = write.state or base.state
+        expires = self._expiry()
         if state is not None:
-            fields = stored_fields(state.to_document())
+            fields = {**stored_fields(state.to_document()), **expires}
             fields["updatedAt"] = firestore.SERVER_TIMESTAMP
             if base.version is None:
                 batch.create(reference, {**fields, "createdAt": firestore.SERVER_TIMESTAMP})
@@ -106,13 +115,13 @@ class FirestoreChatStore(OptimisticStore):
                 fields.update({key: firestore.DELETE_FIELD for key in old.keys() - fields.keys()})
                 batch.update(reference, fields, option=self._client.write_option(last_update_time=base.version))
         for message_id, message in write.messages.items():
-            document = {**stored_fields(message.to_document()), "createdAt": firestore.SERVER_TIMESTAMP}
+            document = {**stored_fields(message.to_document()), **expires, "createdAt": firestore.SERVER_TIMESTAMP}
             batch.set(reference.collection(MESSAGES).document(message_id), document)
         for path, record in write.records.items():
             if record is None:
                 batch.delete(_child(reference, path))
             else:
-                batch.set(_child(reference, path), record)
+                batch.set(_child(reference, path), {**record, **expires})
         results = _refused(batch.commit)
         version = results[0].update_time if state is not None else None
         stored = None
@@ -126,7 +135,7 @@ class FirestoreChatStore(OptimisticStore):
     ) -> Version | None:
         """Create the partial message, or update it on its previous update time: one write, no read."""
         reference = self._chat(chat_id).collection(MESSAGES).document(message_id)
-        fields = stored_fields(message.to_document())
+        fields = {**stored_fields(message.to_document()), **self._expiry()}
         try:
             if previous is None:
                 result = _refused(lambda: reference.create({**fields, "createdAt": firestore.SERVER_TIMESTAMP}))
