@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from firebase_ai_chat import ChatMeta, CompletionEvent
 from firebase_ai_chat.app import Assistant, ChatApp
+from firebase_ai_chat.app_check import AppCheck
 from firebase_ai_chat.engines.offline import Phrase
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 from firebase_ai_chat.worker import Delivery
@@ -119,33 +120,36 @@ RETENTION = timedelta(days=30)
 
 
 def on_complete(event: CompletionEvent) -> None:
-    """Records each finished command with its meta in ``chats/{id}/completions/{dispatchId}``."""
+    """Records each finished command with its meta in ``chats/{id}/completions/{dispatchId}`` (with the
+    chat's retention; never under a chat deleted meanwhile)."""
     logging.getLogger("calculator").info("completed %s: %s %s", event.chat_document, event.status.value, event.meta)
-    app.firestore.document(f"{event.chat_document}/completions/{event.dispatch_id}").set(
-        {"status": event.status.value, "data": event.data, "meta": event.meta, **app.expiry()}
-    )
+    record = {"status": event.status.value, "data": event.data, "meta": event.meta}
+    app.write_under_chat(event.chat_document, f"completions/{event.dispatch_id}", record)
 
+
+ASSISTANTS = [
+    Assistant(
+        name="calculator",
+        instructions="You are a calculator that keeps a running sum for the user. Use the tools to read and "
+        "change it. For any division, call switchToDivider with the user's request.",
+        tools=calculator_tools,
+        handoffs=("divider",),
+    ),
+    Assistant(
+        name="divider",
+        instructions="You divide the user's running sum. When the user is done dividing, call handBack.",
+        tools=divider_tools,
+        can_hand_back=True,
+    ),
+]
+META = ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"})
 
 app = ChatApp(
     data=CalculatorData,
-    assistants=[
-        Assistant(
-            name="calculator",
-            instructions="You are a calculator that keeps a running sum for the user. Use the tools to read and "
-            "change it. For any division, call switchToDivider with the user's request.",
-            tools=calculator_tools,
-            handoffs=("divider",),
-        ),
-        Assistant(
-            name="divider",
-            instructions="You divide the user's running sum. When the user is done dividing, call handBack.",
-            tools=divider_tools,
-            can_hand_back=True,
-        ),
-    ],
+    assistants=ASSISTANTS,
     worker="calculator",
     offline=PHRASES,
-    meta=ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"}),
+    meta=META,
     on_complete=on_complete,
     retention=RETENTION,
 )
@@ -168,7 +172,23 @@ OPENAPI: dict[str, Any] = {
         },
     ],
 }
+deleteMyData = app.delete_data_function("deleteMyData")  # noqa: N816 - {} → {deletedChats, deletedDocuments}
 openapi = app.openapi_function("openapi", **OPENAPI)  # GET: docs/openapi.json, built by docs/build-openapi
+
+# The same chats behind App Check (with replay protection), for clients that send App Check tokens:
+# the calculator's own callables above keep their contract; these run on the same worker and chats.
+guarded = ChatApp(
+    data=CalculatorData,
+    assistants=ASSISTANTS,
+    worker="calculator",
+    offline=PHRASES,
+    meta=META,
+    retention=RETENTION,
+    app_check=AppCheck(consume_tokens=True),
+)
+calculateAppCheck = guarded.start_function("calculateAppCheck", command_meta={"command": "calculate"})  # noqa: N816
+postToCalculateAppCheck = guarded.post_function("postToCalculateAppCheck", command_meta={"command": "post"})  # noqa: N816
+chatEventsAppCheck = guarded.events_function("chatEventsAppCheck")  # noqa: N816
 
 
 @app.task_function("multiplier", MultiplyTask)

@@ -35,7 +35,9 @@ def test_the_document_is_valid_openapi_3_1() -> None:
     document = json.loads(DOCUMENT.read_text())
     validate(document)
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/calculate", "/postToCalculate", "/closeCalculate", "/chatEvents", "/openapi"}
+    assert set(document["paths"]) == {
+        "/calculate", "/postToCalculate", "/closeCalculate", "/deleteMyData", "/chatEvents", "/openapi",
+    }  # fmt: skip
 
 
 def test_the_openapi_function_serves_the_document() -> None:

@@ -32,10 +32,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .app_check import AppCheck, app_check_setting
 from .app_functions import AppFunctions
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive
 from .chat import AssistantChat
 from .continuations import ContinuationScheduler
+from .control_functions import USAGE_DOCUMENT
 from .engines.base import Engine
 from .engines.offline import OfflineEngine, Phrase
 from .errors import ChatError, ErrorCode
@@ -130,13 +132,19 @@ class ChatApp(AppFunctions[DataT]):
         queue: TaskQueue | None = None,
         engine: Engine | None = None,
         retention: timedelta | None = None,
+        app_check: bool | AppCheck = False,
+        user_documents: Sequence[str] = (USAGE_DOCUMENT,),
     ) -> None:
         """``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
         start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue; a
         given store keeps its own ``retention``). ``retention`` (off by default) puts ``expiresAt``
-        on every document a chat owns, for Firestore's TTL policies (``retention.py``)."""
+        on every document a chat owns, for Firestore's TTL policies (``retention.py``). ``app_check``
+        enforces App Check on the callables and ``chatEvents`` (``app_check.py``). ``user_documents``
+        are deleted with a user's chats (``delete_user_data``; ``{uid}`` is the user's id)."""
         self._store, self._queue, self._engine = store, queue, engine
         self.retention = retention
+        self.app_check = app_check_setting(app_check)
+        self.user_documents = tuple(user_documents)
         self.collection = collection
         self.data = data
         self.worker_name = worker

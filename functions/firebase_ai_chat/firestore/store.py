@@ -174,3 +174,20 @@ class FirestoreChatStore(OptimisticStore):
         return sorted(
             found, key=lambda message: (message.created_at is None, message.created_at, message.in_batch_sort_index)
         )
+
+    def chats_of(self, user_id: str, *, limit: int) -> Sequence[str]:
+        """Ids of the user's chats (the automatic single-field index on ``userId``; ids only)."""
+        query = (
+            self._client.collection(self.collection)
+            .where(filter=firestore.FieldFilter("userId", "==", user_id))
+            .select([])
+            .limit(limit)
+        )
+        return [snapshot.id for snapshot in query.stream()]
+
+    def delete_chat(self, chat_id: str) -> int:
+        """The chat document, then its sub-collections through a ``BulkWriter``
+        (``Client.recursive_delete``: it lists every document under the chat, ids only)."""
+        reference = self._chat(chat_id)
+        reference.delete()
+        return self._client.recursive_delete(reference)

@@ -164,6 +164,25 @@ class InMemoryChatStore(OptimisticStore):
             self.stats.reads += max(1, len(found))
         return sorted(found, key=lambda message: (message.created_at, message.in_batch_sort_index))
 
+    def chats_of(self, user_id: str, *, limit: int) -> Sequence[str]:
+        """Ids of up to ``limit`` chats of ``user_id``."""
+        with self._lock:
+            self.stats.rpcs += 1
+            found = [k for k, d in self._documents.items() if "/" not in k and d.data.get("userId") == user_id]
+            self.stats.reads += max(1, len(found[:limit]))
+        return found[:limit]
+
+    def delete_chat(self, chat_id: str) -> int:
+        """The chat document first, then everything under it."""
+        with self._lock:
+            self.stats.rpcs += 1
+            deleted = 1 if self._documents.pop(chat_id, None) is not None else 0
+            under = [key for key in self._documents if key.startswith(f"{chat_id}/")]
+            for key in under:
+                del self._documents[key]
+            self.stats.writes += deleted + len(under)
+        return deleted + len(under)
+
     def all_messages(self, chat_id: str) -> list[ChatMessage]:
         """Every message of the chat, as a client lists them (``createdAt``, then ``inBatchSortIndex``)."""
         prefix = f"{chat_id}/messages/"
