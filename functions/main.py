@@ -4,8 +4,10 @@ Contract used by clients (keep it exactly): callables ``calculate {message, clie
 ``postToCalculate {chatDocument, message, clientMessageId?}`` and ``closeCalculate {chatDocument}``
 → ``{chatDocument, status, data}``; task-queue functions ``calculator`` (the worker) and
 ``multiplier`` (the asynchronous multiplication that resumes the chat). Chat data starts as
-``{"sum": 0}``. Engine: see ``firebase_ai_chat.app`` (the ``OPENAI_API_KEY`` secret selects OpenAI;
-with none, the emulators use the offline engine, which understands ``PHRASES``).
+``{"sum": 0}``. Also ``deleteMyData {}`` → ``{deletedChats, deletedDocuments}``, and the same chats
+behind App Check: ``calculateAppCheck``, ``postToCalculateAppCheck``, ``chatEventsAppCheck``. Engine:
+see ``firebase_ai_chat.app`` (the ``OPENAI_API_KEY`` secret selects OpenAI; with none, the emulators
+use the offline engine, which understands ``PHRASES``).
 """
 
 from __future__ import annotations
