@@ -108,11 +108,17 @@ def test_delete_my_data_deletes_the_callers_chats_only(
     theirs = client.call("calculate", {"message": "add 9"}, user=other_user)["chatDocument"]
     for chat, who in [(chat, user) for chat in mine] + [(theirs, other_user)]:
         watch(chat, who.uid).wait_for_status("userInput")
+    for who in (user, other_user):  # usage counters (per-user limits) with a document under them
+        db.document(f"chatUsage/{who.uid}").set({"posts": 2})
+        db.document(f"chatUsage/{who.uid}/days/2026-11-30").set({"posts": 2})
     before = database_fingerprint(db, other_user.uid)
     deleted = client.call("deleteMyData", {}, user=user)
-    assert deleted["deletedChats"] == 2 and deleted["deletedDocuments"] >= 2 * 4, deleted
+    assert deleted["deletedChats"] == 2 and deleted["deletedDocuments"] >= 2 * 4 + 2, deleted
     assert [list(db.document(chat).collections()) for chat in mine] == [[], []]
     assert not any(db.document(chat).get().exists for chat in mine)
+    assert not db.document(f"chatUsage/{user.uid}").get().exists
+    assert not list(db.collection(f"chatUsage/{user.uid}/days").stream())
+    assert db.document(f"chatUsage/{other_user.uid}/days/2026-11-30").get().exists
     assert database_fingerprint(db, other_user.uid) == before, "another user's data changed"
     assert client.call("deleteMyData", {}, user=user) == {"deletedChats": 0, "deletedDocuments": 0}
     with pytest.raises(CallableError) as refused:
