@@ -14,12 +14,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crew import HALF, Crew
+import pytest
+from crew import HALF, PHRASES, Crew
 from google.cloud import firestore
 
 from conftest import ChatWatcher, count
+from firebase_ai_chat import RunHooks
+from firebase_ai_chat.engines.offline import OfflineEngine
+from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.models import ChatState
 from firebase_ai_chat.retention import EXPIRES_AT, TTL_COLLECTION_GROUPS
 from firebase_ai_chat.testing import EmulatorClient, InMemoryChatStore, User
+from firebase_ai_chat.testing.streamed import Streamed
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK = timedelta(days=7)
@@ -83,6 +89,53 @@ def test_without_retention_no_document_expires() -> None:
     crew, store = memory_crew(None)
     chat_id = play_every_kind(crew)
     assert not [path for path, document in store.documents_now(chat_id).items() if EXPIRES_AT in document]
+
+
+class PartialSeen(RunHooks):
+    """Reads the streamed partial message as it is stored, right after it is written."""
+
+    def __init__(self, read: Callable[[], dict[str, Any] | None]) -> None:
+        self._read = read
+        self.seen: list[dict[str, Any]] = []
+
+    def mid_stream(self, chat: ChatState) -> None:
+        found = self._read()
+        if found is not None:
+            self.seen.append(found)
+
+
+@pytest.mark.parametrize("where", ["memory", "firestore"])
+def test_a_partial_streamed_message_expires_too(where: str, request: pytest.FixtureRequest) -> None:
+    memory = InMemoryChatStore(retention=WEEK)
+    store: Any = memory
+    if where == "firestore":
+        db: firestore.Client = request.getfixturevalue("db")
+        store = FirestoreChatStore(db, collection="crew_chats", retention=WEEK)
+    ids: list[str] = []
+
+    def partial() -> dict[str, Any] | None:
+        chat_id = ids[0]
+        if isinstance(store, InMemoryChatStore):
+            found = [d for p, d in store.documents_now(chat_id).items() if kind(p) == "messages" and d.get("streaming")]
+            return found[0] if found else None
+        query = db.collection(f"crew_chats/{chat_id}/messages").where(
+            filter=firestore.FieldFilter("streaming", "==", True)
+        )
+        return next((snapshot.to_dict() for snapshot in query.stream()), None)
+
+    hook = PartialSeen(partial)
+    crew = Crew(
+        store,
+        "user-stream",
+        lambda chat_id: [],  # messages are read by the hook
+        engine=Streamed(OfflineEngine(PHRASES)),
+        hooks=[hook],
+        stream_interval=0,
+    )
+    ids.append(crew.start("hello there"))
+    crew.drain()
+    assert hook.seen, "no partial message was seen"
+    assert all(isinstance(seen.get(EXPIRES_AT), datetime) for seen in hook.seen)
 
 
 def ttl_policies() -> dict[str, dict[str, Any]]:
