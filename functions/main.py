@@ -4,7 +4,9 @@ Contract used by clients (keep it exactly): callables ``calculate {message, clie
 ``postToCalculate {chatDocument, message, clientMessageId?}``, ``closeCalculate {chatDocument}`` and
 ``stopCalculate {chatDocument}`` → ``{chatDocument, status, data}``; task-queue functions
 ``calculator`` (the worker) and ``multiplier`` (the asynchronous multiplication that resumes the
-chat). Chat data starts as ``{"sum": 0}``. Engine: see ``firebase_ai_chat.app`` (the
+chat). Chat data starts as ``{"sum": 0}``. Also ``deleteMyData {}`` → ``{deletedChats,
+deletedDocuments}``, and the same chats behind App Check: ``calculateAppCheck``,
+``postToCalculateAppCheck``, ``chatEventsAppCheck``. Engine: see ``firebase_ai_chat.app`` (the
 ``OPENAI_API_KEY`` secret selects OpenAI; with none, the emulators use the offline engine, which
 understands ``PHRASES``).
 """
@@ -12,12 +14,14 @@ understands ``PHRASES``).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from firebase_ai_chat import ChatMeta, CompletionEvent
 from firebase_ai_chat.app import Assistant, ChatApp
+from firebase_ai_chat.app_check import AppCheck
 from firebase_ai_chat.engines.offline import Phrase
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 from firebase_ai_chat.worker import Delivery
@@ -113,35 +117,44 @@ def handBack(ctx: ToolContext[CalculatorData]) -> ToolValue:  # noqa: N802
     return ToolValue(value="Handed back to the calculator.")
 
 
-def on_complete(event: CompletionEvent) -> None:
-    """Records each finished command with its meta in ``chats/{id}/completions/{dispatchId}``."""
-    logging.getLogger("calculator").info("completed %s: %s %s", event.chat_document, event.status.value, event.meta)
-    app.firestore.document(f"{event.chat_document}/completions/{event.dispatch_id}").set(
-        {"status": event.status.value, "data": event.data, "meta": event.meta}
-    )
+RETENTION = timedelta(days=30)
+"""Every document of a chat expires 30 days after it was last written (Firestore TTL policies in
+``firestore.indexes.json``); the chat itself 30 days after its last change."""
 
+
+def on_complete(event: CompletionEvent) -> None:
+    """Records each finished command with its meta in ``chats/{id}/completions/{dispatchId}`` (with the
+    chat's retention; never under a chat deleted meanwhile)."""
+    logging.getLogger("calculator").info("completed %s: %s %s", event.chat_document, event.status.value, event.meta)
+    record = {"status": event.status.value, "data": event.data, "meta": event.meta}
+    app.write_under_chat(event.chat_document, f"completions/{event.dispatch_id}", record)
+
+
+ASSISTANTS = [
+    Assistant(
+        name="calculator",
+        instructions="You are a calculator that keeps a running sum for the user. Use the tools to read and "
+        "change it. For any division, call switchToDivider with the user's request.",
+        tools=calculator_tools,
+        handoffs=("divider",),
+    ),
+    Assistant(
+        name="divider",
+        instructions="You divide the user's running sum. When the user is done dividing, call handBack.",
+        tools=divider_tools,
+        can_hand_back=True,
+    ),
+]
+META = ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"})
 
 app = ChatApp(
     data=CalculatorData,
-    assistants=[
-        Assistant(
-            name="calculator",
-            instructions="You are a calculator that keeps a running sum for the user. Use the tools to read and "
-            "change it. For any division, call switchToDivider with the user's request.",
-            tools=calculator_tools,
-            handoffs=("divider",),
-        ),
-        Assistant(
-            name="divider",
-            instructions="You divide the user's running sum. When the user is done dividing, call handBack.",
-            tools=divider_tools,
-            can_hand_back=True,
-        ),
-    ],
+    assistants=ASSISTANTS,
     worker="calculator",
     offline=PHRASES,
-    meta=ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"}),
+    meta=META,
     on_complete=on_complete,
+    retention=RETENTION,
 )
 CALCULATOR, DIVIDER = app.config("calculator"), app.config("divider")
 
@@ -163,7 +176,23 @@ OPENAPI: dict[str, Any] = {
         },
     ],
 }
+deleteMyData = app.delete_data_function("deleteMyData")  # noqa: N816 - {} → {deletedChats, deletedDocuments}
 openapi = app.openapi_function("openapi", **OPENAPI)  # GET: docs/openapi.json, built by docs/build-openapi
+
+# The same chats behind App Check (with replay protection), for clients that send App Check tokens:
+# the calculator's own callables above keep their contract; these run on the same worker and chats.
+guarded = ChatApp(
+    data=CalculatorData,
+    assistants=ASSISTANTS,
+    worker="calculator",
+    offline=PHRASES,
+    meta=META,
+    retention=RETENTION,
+    app_check=AppCheck(consume_tokens=True),
+)
+calculateAppCheck = guarded.start_function("calculateAppCheck", command_meta={"command": "calculate"})  # noqa: N816
+postToCalculateAppCheck = guarded.post_function("postToCalculateAppCheck", command_meta={"command": "post"})  # noqa: N816
+chatEventsAppCheck = guarded.events_function("chatEventsAppCheck")  # noqa: N816
 
 
 @app.task_function("multiplier", MultiplyTask)

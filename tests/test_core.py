@@ -211,6 +211,30 @@ def test_a_turn_makes_at_most_the_capped_number_of_tool_calls(crew: Crew) -> Non
     count("tool calls past the cap refused", 24)
 
 
+def test_posts_queued_during_a_run_all_apply_however_many_calls_they_make(crew: Crew) -> None:
+    chat_id = crew.start("add 1")
+    for value in range(2, 21):  # 19 posts while the first run is queued: the next run answers them together
+        crew.chat.post_message(user_id=crew.user_id, chat_id=chat_id, messages=[f"add {value}"])
+    crew.drain()
+    state = crew.state(chat_id)
+    assert (state["status"], state["data"]) == ("userInput", {"sum": 210})
+    assert not [text for text in crew.ai_texts(chat_id) if "Not run" in text]
+    run = crew.record(chat_id, f"runs/{state['latestDispatchId']}") or {}
+    assert run["userMessages"] == 19
+    count("queued posts applied past the one-message cap", 19 - 16)
+
+
+def test_a_run_answering_queued_posts_is_capped_per_message(crew: Crew) -> None:
+    chat_id = crew.start("add 1")
+    for _ in range(2):  # each asks for 20 calls: 40 in one turn, 2 x 16 allowed
+        crew.chat.post_message(user_id=crew.user_id, chat_id=chat_id, messages=[", ".join(["add 1"] * 20)])
+    crew.drain()
+    state = crew.state(chat_id)
+    assert (state["status"], state["data"]) == ("userInput", {"sum": 1 + 32})
+    refused = [text for text in crew.ai_texts(chat_id) if "Not run: a turn may make at most 32 tool calls" in text]
+    assert len(refused) == 8
+
+
 def test_a_failing_delivery_does_not_fail_a_run_another_delivery_advances(make_crew: Callable[..., Crew]) -> None:
     crew = make_crew(flaky=True)
     store = crew.store

@@ -26,11 +26,20 @@ def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
     build = discovered(ROOT / "functions", "demo-ai-chat")
     endpoints = build["endpoints"]
     assert sorted(endpoints) == [
-        "calculate", "calculator", "chatEvents", "closeCalculate", "multiplier", "openapi", "postToCalculate",
-        "stopCalculate", "sweepStuckChats",
+        "calculate", "calculateAppCheck", "calculator", "chatEvents", "chatEventsAppCheck", "closeCalculate",
+        "deleteMyData", "multiplier", "openapi", "postToCalculate", "postToCalculateAppCheck", "stopCalculate",
+        "sweepStuckChats",
     ]  # fmt: skip
-    for name in ("calculate", "postToCalculate", "closeCalculate", "stopCalculate"):
+    for name in ("calculate", "postToCalculate", "closeCalculate", "stopCalculate", "deleteMyData"):
         assert endpoints[name]["callableTrigger"] == {}
+    assert endpoints["deleteMyData"]["timeoutSeconds"] == 540
+    # App Check: firebase-tools' manifest has no field for it (checked in firebase-tools 15.34.2: its
+    # discovery knows no App Check option); enforcement is in the functions' code (firebase-functions'
+    # enforce_app_check), checked at run time by tests/test_app_check.py. The manifests are alike.
+    for name in ("calculateAppCheck", "postToCalculateAppCheck"):
+        assert endpoints[name]["callableTrigger"] == {}
+        assert set(endpoints[name]) == set(endpoints["calculate"])
+    assert "httpsTrigger" in endpoints["chatEventsAppCheck"]
     worker = endpoints["calculator"]
     assert worker["taskQueueTrigger"]["retryConfig"]["maxAttempts"] == 3
     assert [s["secret"] for s in worker["secretEnvironmentVariables"]] == ["OPENAI_API_KEY"]

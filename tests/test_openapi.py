@@ -36,13 +36,9 @@ def test_the_document_is_valid_openapi_3_1() -> None:
     validate(document)
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {
-        "/calculate",
-        "/postToCalculate",
-        "/closeCalculate",
-        "/stopCalculate",
-        "/chatEvents",
+        "/calculate", "/postToCalculate", "/closeCalculate", "/stopCalculate", "/deleteMyData", "/chatEvents",
         "/openapi",
-    }
+    }  # fmt: skip
 
 
 def test_the_openapi_function_serves_the_document() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 
-from conftest import ChatWatcher, count, database_fingerprint
+from conftest import ChatWatcher, count, database_fingerprint, wait_until
 from firebase_ai_chat import AssistantConfig, ChatStatus
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.models import Author, ChatCommand, ChatMessage, ChatState
@@ -145,6 +145,27 @@ def test_many_posts_to_one_chat_are_all_answered_in_order(client: EmulatorClient
     assert (lost, duplicated, ai_lost, ai_duplicated) == (0, 0, 0, 0), (user_texts, ai_texts)
     assert ai_texts == [f'You said "{t}".' for t in user_texts], "answers out of order"
     assert len(user_texts) == 21
+
+
+def test_twenty_tool_posts_at_once_all_apply(client: EmulatorClient, user: User, watch: Watch) -> None:
+    chat = client.call("calculate", {"message": "what is the sum"}, user=user)["chatDocument"]
+    posts = [f"add {value}" for value in range(1, 21)]
+    with ThreadPoolExecutor(len(posts)) as pool:  # queued posts are answered together by the next run
+        list(
+            pool.map(
+                lambda text: client.call("postToCalculate", {"chatDocument": chat, "message": text}, user=user), posts
+            )
+        )
+    watcher = watch(chat, user.uid)
+
+    def settled() -> bool:
+        watcher.reread_if_quiet()
+        state = watcher.state
+        return state.get("status") == "userInput" and state.get("data") == {"sum": 210}
+
+    wait_until(settled, timeout=120, what="the sum of 1..20 (210)")
+    assert not [text for text in watcher.ai_texts() if "Not run" in text]
+    count("concurrent tool posts applied", len(posts))
 
 
 def test_many_chats_in_parallel_on_one_queue(client: EmulatorClient, user: User, watch: Watch) -> None:

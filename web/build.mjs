@@ -17,6 +17,9 @@ const config = {
   auth: address("auth", 9099),
   firestore: address("firestore", 8080),
   functions: address("functions", 5001),
+  // App Check's reCAPTCHA Enterprise site key: empty on the emulators (App Check off); set
+  // APP_CHECK_SITE_KEY when building for a deployed project whose functions enforce App Check.
+  appCheckSiteKey: process.env.APP_CHECK_SITE_KEY ?? "",
 };
 
 await build({

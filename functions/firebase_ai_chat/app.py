@@ -27,14 +27,17 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .app_check import AppCheck, app_check_setting
 from .app_functions import AppFunctions
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive
 from .chat import AssistantChat
 from .continuations import ContinuationScheduler
+from .control_functions import USAGE_DOCUMENT
 from .engines.base import Engine
 from .engines.offline import OfflineEngine, Phrase
 from .errors import ChatError, ErrorCode
@@ -45,6 +48,7 @@ from .local_runtime import fault_hooks
 from .models import CHATS, AssistantConfig, ChatMeta
 from .openapi import CallableSpec
 from .params import OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
+from .retention import expiry
 from .store import ChatStore
 from .task_queue import TaskQueue
 from .tasks import CloudTasksQueue, enqueue_task
@@ -127,10 +131,20 @@ class ChatApp(AppFunctions[DataT]):
         store: ChatStore | None = None,
         queue: TaskQueue | None = None,
         engine: Engine | None = None,
+        retention: timedelta | None = None,
+        app_check: bool | AppCheck = False,
+        user_documents: Sequence[str] = (USAGE_DOCUMENT,),
     ) -> None:
         """``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
-        start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue)."""
+        start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue; a
+        given store keeps its own ``retention``). ``retention`` (off by default) puts ``expiresAt``
+        on every document a chat owns, for Firestore's TTL policies (``retention.py``). ``app_check``
+        enforces App Check on the callables and ``chatEvents`` (``app_check.py``). ``user_documents``
+        are deleted with a user's chats (``delete_user_data``; ``{uid}`` is the user's id)."""
         self._store, self._queue, self._engine = store, queue, engine
+        self.retention = retention
+        self.app_check = app_check_setting(app_check)
+        self.user_documents = tuple(user_documents)
         self.collection = collection
         self.data = data
         self.worker_name = worker
@@ -159,7 +173,9 @@ class ChatApp(AppFunctions[DataT]):
     @functools.cached_property
     def store(self) -> ChatStore:
         """The store: Firestore unless the app was given one."""
-        return self._store or FirestoreChatStore(firestore_client(), collection=self.collection)
+        return self._store or FirestoreChatStore(
+            firestore_client(), collection=self.collection, retention=self.retention
+        )
 
     @functools.cached_property
     def queue(self) -> TaskQueue:
@@ -186,6 +202,11 @@ class ChatApp(AppFunctions[DataT]):
     def continuations(self) -> ContinuationScheduler:
         """Resumes suspended tool calls (from any function of the app)."""
         return ContinuationScheduler(store=self.store, queue=self.queue)
+
+    def expiry(self) -> dict[str, Any]:
+        """``{"expiresAt": now + retention}`` for a document the app writes under a chat itself (merge
+        it into the document), so the TTL policies delete it with the chat; ``{}`` without retention."""
+        return expiry(self.retention, datetime.now(UTC))
 
     def resume(self, continuation_id: str, result: CompletedResult | Resumer) -> bool:
         """Resume a suspended tool call (see ``ContinuationScheduler.resume``)."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from . import __version__
 from .callables import Caller, handle_call, rejected_response
 from .chat import AssistantChat
+from .control_functions import ControlFunctions
 from .firebase_app import firebase_app, firestore_client
 from .local_runtime import steady_local_runtime
 from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
@@ -36,7 +37,7 @@ DataT = TypeVar("DataT", bound=BaseModel)
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
 
-class AppFunctions(Generic[DataT]):
+class AppFunctions(ControlFunctions, Generic[DataT]):
     """Declares an app's Cloud Functions from its configuration (``ChatApp`` provides the attributes)."""
 
     data: type[DataT]
@@ -90,10 +91,14 @@ class AppFunctions(Generic[DataT]):
 
         return register
 
-    def _callable(self, name: str, handler: Callable[[https_fn.CallableRequest[Any]], Any]) -> Callable[..., Any]:
+    def _callable(
+        self, name: str, handler: Callable[[https_fn.CallableRequest[Any]], Any], **settings: Any
+    ) -> Callable[..., Any]:
         _prepare_process()
+        handler = self._checked(handler)  # App Check's replay protection, when the app asks for it
         handler.__name__ = handler.__qualname__ = name
-        return _object_bodies_only(https_fn.on_call(region=self.region)(handler))
+        declared = https_fn.on_call(region=self.region, **self._call_options(), **settings)
+        return _object_bodies_only(declared(handler))
 
     def start_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
         """The callable ``{message, clientMessageId?}`` → ``{chatDocument, status, data}`` that starts a chat."""
@@ -203,6 +208,9 @@ class AppFunctions(Generic[DataT]):
         _prepare_process()
 
         def handler(request: flask.Request) -> flask.Response:
+            refused = self._refused_events(request)  # App Check, before any read
+            if refused is not None:
+                return refused
             return serve_chat_events(
                 request,
                 db=firestore_client(),

@@ -14,8 +14,9 @@ makes a typed one). A result computed from a copy of the data taken when the
 tool suspended would overwrite whatever changed since. Whatever the resumer
 returns is checked like a tool's result (``tools.checked``): an exception or
 data Firestore cannot store becomes a tool error the model reads, so a
-resumed chat always goes on. Resuming twice, or after the owner stopped the run (the record is
-then ``cancelled``), is a no-op that returns ``False``; an unknown id is
+resumed chat always goes on. Resuming twice, after the owner stopped the run (the record is then
+``cancelled``), or a call of a chat that no longer exists (deleted) is a no-op that returns
+``False``; an unknown id is
 ``not-found``; a call whose tool has not finished suspending yet is
 ``unavailable`` (transient: retry).
 """
@@ -92,20 +93,22 @@ def _resume(
     """Store the result in the continuation record and, while the run waits for it, in the run (and
     the data); gives the command that continues the run, ``False`` if it was resumed already."""
     chat = snapshot.state
+    if chat is None:  # the chat was deleted (or never was): nothing to resume, nothing to write under it
+        return ChatWrite(), False
     run = read_record(snapshot, run_path(dispatch_id), RunState)
     record = read_record(snapshot, continuation_path(continuation), ContinuationRecord)
     if record is None:
-        if chat is not None and chat.is_running(dispatch_id) and _in_flight(run, continuation):
+        if chat.is_running(dispatch_id) and _in_flight(run, continuation):
             raise _NotSuspendedYetError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
         raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
     if record.status != "suspended":
         return ChatWrite(), False
-    completed = _completed(result, chat.data if chat else {}, record.tool)
+    completed = _completed(result, chat.data, record.tool)
     resumed = record.model_copy(update={"status": "resumed", "result": completed.model_dump(mode="json")})
     records: dict[str, dict[str, Any] | None] = {
         continuation_path(continuation): resumed.model_dump(mode="json", by_alias=True)
     }
-    if chat is None or not chat.is_running(dispatch_id) or run is None:
+    if not chat.is_running(dispatch_id) or run is None:
         return ChatWrite(records=records), None
     calls = [c.model_copy(update={"result": completed}) if c.continuation_id == continuation else c for c in run.calls]
     records[run_path(dispatch_id)] = run.model_copy(update={"calls": calls, "version": run.version + 1}).to_record()
@@ -151,8 +154,10 @@ class ContinuationScheduler:
 
         ``result`` is a completed result, or a ``Resumer`` called with the chat's current data
         inside the transaction (the way to compute a result from the data without losing updates).
-        Returns ``False`` (and changes nothing) when it was already resumed, or cancelled by a stop.
-        Raises ``ChatError(not-found)`` for an unknown id. A resume that arrives while the tool is
+        Returns ``False`` (and changes nothing) when it was already resumed, cancelled by a stop, or
+        its chat no longer exists (deleted with its user's data, or by retention). Raises
+        ``ChatError(not-found)`` for an unknown call of an existing chat, or an id that names no call.
+        A resume that arrives while the tool is
         still suspending (a fast job: the worker commits the suspension right after the tool returns)
         waits up to ``wait_seconds`` for it, then raises ``ChatError(unavailable)`` (transient: retry).
         """

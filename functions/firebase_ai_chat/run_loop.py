@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .budget import scaled
 from .engines.base import Engine, EngineInput, EngineReply, EngineRequest, UserInput
 from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
@@ -37,7 +38,8 @@ from .turn import Finish, Next, Progress, ai_message_id, apply_reply, end_turn, 
 logger = logging.getLogger(__name__)
 
 MAX_TURNS = 16
-"""Model calls allowed in one run before it fails (a model looping on tools)."""
+"""Model calls allowed in a run answering one user message before it fails (a model looping on
+tools); a run answering queued posts together gets this many per message (``budget.py``)."""
 
 
 class Stale(Exception):  # noqa: N818 - a state, not an error
@@ -107,7 +109,9 @@ class RunLoop:
         if run is None:
             texts = command.input if command.input is not None else self._user_texts()
             inputs: list[EngineInput] = [UserInput(text=text) for text in texts]
-            run = RunState(dispatch_id=command.dispatch_id, started_at=datetime.now(UTC), input=inputs)
+            run = RunState(
+                dispatch_id=command.dispatch_id, started_at=datetime.now(UTC), input=inputs, user_messages=len(texts)
+            )
         assert base.state is not None
         progress = Progress(command=command, run=run, data=base.state.data, config=base.state.config)
         return base, progress, run.version
@@ -142,7 +146,7 @@ class RunLoop:
                     end_turn(self._progress, self._context(self._progress.run.turn_assistant_id))
                     self._commit(done=False)
                 case Next.ASK_MODEL:
-                    if self._progress.run.turn >= MAX_TURNS:
+                    if self._progress.run.turn >= scaled(MAX_TURNS, self._progress.run):
                         raise ChatError(ErrorCode.INTERNAL, "The assistant used too many tool steps.", permanent=True)
                     self._ask()
                 case Next.FINISH:

@@ -138,6 +138,11 @@ class RunState(_Record):
     handover_messages: list[str] = Field(default_factory=list)
     ai_messages: int = 0
     steps: list[Step] = Field(default_factory=list)
+    steps_omitted: int = 0
+    """History entries left out once ``steps`` was full (``budget.MAX_STEPS``)."""
+    user_messages: int = 1
+    """The user messages this run answers (posts queued during the previous run are answered
+    together): its tool-call and model-call caps scale with it (``budget.py``)."""
 
 
 class EngineContextRecord(_Record):

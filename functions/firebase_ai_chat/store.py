@@ -191,6 +191,16 @@ class ChatStore(Protocol):
         """The messages one command wrote, in order (``createdAt``, then ``inBatchSortIndex``)."""
         ...
 
+    def chats_of(self, user_id: str, *, limit: int) -> Sequence[str]:
+        """Ids of up to ``limit`` chats of ``user_id`` (``deletion.py``)."""
+        ...
+
+    def delete_chat(self, chat_id: str) -> int:
+        """Delete the chat document, then every document under it; the number deleted. Deleting the
+        chat first makes a live run's next commit conflict: its delivery stops (``Stale``) and
+        removes its partial streamed messages."""
+        ...
+
 
 def pause(attempt: int) -> None:
     """A random pause that grows with the attempts (full jitter, at most 0.5 s)."""

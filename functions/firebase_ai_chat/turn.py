@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .budget import MAX_TURN_ARGUMENTS, kept_steps, scaled
 from .continuations import ContinuationRecord, continuation_id, continuation_path
 from .engines.base import EngineReply, ToolCall, ToolOutput, UserInput
 from .errors import ChatError
@@ -133,9 +134,10 @@ class Progress:
 
 
 def pending_calls(command: ChatCommand, turn: int, tool_calls: list[ToolCall], cap: int) -> list[PendingCall]:
-    """The model's calls as the run keeps them: past the cap, or with oversized arguments, a call
-    is answered at once with a tool error the model reads (it never runs)."""
-    calls = []
+    """The model's calls as the run keeps them: past the cap, with oversized arguments, or past the
+    turn's budget of argument characters, a call is answered at once with a tool error the model
+    reads (it never runs)."""
+    calls, stored = [], 0
     for index, call in enumerate(tool_calls):
         result: ToolFailure | None = None
         if index >= cap:
@@ -144,6 +146,10 @@ def pending_calls(command: ChatCommand, turn: int, tool_calls: list[ToolCall], c
             )
         elif len(call.arguments) > MAX_STORED_ARGUMENTS:
             result = ToolFailure(message=f"Not run: the arguments are over {MAX_STORED_ARGUMENTS} characters.")
+        elif stored + len(call.arguments) > MAX_TURN_ARGUMENTS:
+            result = ToolFailure(message=f"Not run: this turn's arguments are over {MAX_TURN_ARGUMENTS} characters.")
+        else:
+            stored += len(call.arguments)
         ident = continuation_id(chat_id=command.chat_id, dispatch_id=command.dispatch_id, turn=turn, index=index)
         arguments = clipped(call.arguments) if result else call.arguments
         calls.append(
@@ -155,10 +161,11 @@ def pending_calls(command: ChatCommand, turn: int, tool_calls: list[ToolCall], c
 def apply_reply(
     progress: Progress, reply: EngineReply | None, *, chat: ChatState, cap: int, elapsed_ms: int, stream_writes: int
 ) -> None:
-    """The model's reply (``None``: there was nothing to ask) becomes AI messages, calls and history."""
+    """The model's reply (``None``: there was nothing to ask) becomes AI messages, calls and history.
+    ``cap`` is the tool calls of a turn answering one user message (``budget.scaled``)."""
     run, assistant = progress.run, progress.config
     texts = bounded_texts(reply.texts) if reply else []
-    calls = pending_calls(progress.command, run.turn, reply.tool_calls if reply else [], cap)
+    calls = pending_calls(progress.command, run.turn, reply.tool_calls if reply else [], scaled(cap, run))
     meta = chat.meta.ai_message_meta if chat.meta else None
     for offset, text in enumerate(texts):
         index = run.ai_messages + offset
@@ -170,7 +177,7 @@ def apply_reply(
             dispatch_id=run.dispatch_id,
             in_batch_sort_index=index,
         )
-    steps = list(run.steps)
+    steps, omitted = list(run.steps), run.steps_omitted
     if reply is not None:
         detail = ModelCallDetail(
             engine=assistant.engine,
@@ -181,7 +188,7 @@ def apply_reply(
             ms=elapsed_ms,
             stream_writes=stream_writes,
         )
-        steps.append(ModelStep(assistant_id=assistant.assistant_id, detail=detail))
+        steps, omitted = kept_steps(steps, [ModelStep(assistant_id=assistant.assistant_id, detail=detail)], omitted)
         context = progress.contexts.get(assistant.assistant_id, EngineContextRecord())
         progress.contexts[assistant.assistant_id] = context.model_copy(update={"context": reply.context, "pending": []})
     progress.run = run.model_copy(
@@ -192,6 +199,7 @@ def apply_reply(
             "turn_assistant_id": assistant.assistant_id,
             "ai_messages": run.ai_messages + len(texts),
             "steps": steps,
+            "steps_omitted": omitted,
             "status": "running" if calls else "done",
             "engine": assistant.engine,
             "model": reply.model if reply else run.model,
@@ -236,11 +244,13 @@ def record_tool(
         ms=elapsed_ms,
     )
     step = ToolStep(assistant_id=progress.config.assistant_id, detail=detail)
+    steps, omitted = kept_steps(run.steps, [step], run.steps_omitted)
     progress.run = run.model_copy(
         update={
             "calls": calls,
             "handover_messages": handover_messages,
-            "steps": [*run.steps, step],
+            "steps": steps,
+            "steps_omitted": omitted,
             "next_config": config if config != before else run.next_config,
             "status": "suspended" if isinstance(result, Suspended) else run.status,
         }

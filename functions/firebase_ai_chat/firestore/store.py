@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from google.api_core import exceptions
@@ -25,6 +25,7 @@ from google.cloud import firestore
 
 from ..errors import ChatError, ErrorCode
 from ..models import CHATS, Author, ChatMessage, ChatState
+from ..retention import EXPIRES_AT, expiry
 from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, Version, stored_fields
 
 T = TypeVar("T")
@@ -54,13 +55,25 @@ def _refused(run: Callable[[], T]) -> T:
         raise ChatError(ErrorCode.INTERNAL, REFUSED, permanent=True) from error
 
 
+def _content(document: dict[str, Any] | None) -> dict[str, Any]:
+    """A document as its writer gave it: without the times the store adds (created, updated, expiry)."""
+    return {key: value for key, value in stored_fields(document or {}).items() if key != EXPIRES_AT}
+
+
 class FirestoreChatStore(OptimisticStore):
     """``ChatStore`` on a ``google.cloud.firestore.Client``."""
 
-    def __init__(self, client: firestore.Client, *, collection: str = CHATS) -> None:
+    def __init__(
+        self, client: firestore.Client, *, collection: str = CHATS, retention: timedelta | None = None
+    ) -> None:
         self._client = client
         self.collection = collection
         """The collection of chats (``chats`` unless the app names another)."""
+        self.retention = retention
+        """With a retention, every document written carries ``expiresAt`` (``retention.py``)."""
+
+    def _expiry(self) -> dict[str, Any]:
+        return expiry(self.retention, datetime.now(UTC))
 
     def _chat(self, chat_id: str) -> firestore.DocumentReference:
         return self._client.collection(self.collection).document(chat_id)
@@ -96,8 +109,9 @@ class FirestoreChatStore(OptimisticStore):
         reference = self._chat(base.chat_id)
         batch = self._client.batch()
         state = write.state or base.state
+        expires = self._expiry()
         if state is not None:
-            fields = stored_fields(state.to_document())
+            fields = {**stored_fields(state.to_document()), **expires}
             fields["updatedAt"] = firestore.SERVER_TIMESTAMP
             if base.version is None:
                 batch.create(reference, {**fields, "createdAt": firestore.SERVER_TIMESTAMP})
@@ -106,13 +120,13 @@ class FirestoreChatStore(OptimisticStore):
                 fields.update({key: firestore.DELETE_FIELD for key in old.keys() - fields.keys()})
                 batch.update(reference, fields, option=self._client.write_option(last_update_time=base.version))
         for message_id, message in write.messages.items():
-            document = {**stored_fields(message.to_document()), "createdAt": firestore.SERVER_TIMESTAMP}
+            document = {**stored_fields(message.to_document()), **expires, "createdAt": firestore.SERVER_TIMESTAMP}
             batch.set(reference.collection(MESSAGES).document(message_id), document)
         for path, record in write.records.items():
             if record is None:
                 batch.delete(_child(reference, path))
             else:
-                batch.set(_child(reference, path), record)
+                batch.set(_child(reference, path), {**record, **expires})
         try:
             results = _refused(batch.commit)
         except exceptions.Cancelled:  # an unknown outcome: applied or not?
@@ -145,10 +159,10 @@ class FirestoreChatStore(OptimisticStore):
         if state is None or not chat.exists or chat.update_time == base.version:
             raise Conflict("the commit was not applied")
         if probe is None:
-            applied = stored_fields(chat.to_dict() or {}) == stored_fields(state.to_document())
+            applied = _content(chat.to_dict()) == _content(state.to_document())
         else:
             written = found[probe[0].path]
-            applied = written.exists and stored_fields(written.to_dict() or {}) == probe[1]
+            applied = written.exists and _content(written.to_dict()) == _content(probe[1])
         if not applied:
             raise Conflict("the commit was not applied")
         logger.warning("a commit answered CANCELLED was applied (chat %s)", base.chat_id)
@@ -159,7 +173,7 @@ class FirestoreChatStore(OptimisticStore):
     ) -> Version | None:
         """Create the partial message, or update it on its previous update time: one write, no read."""
         reference = self._chat(chat_id).collection(MESSAGES).document(message_id)
-        fields = stored_fields(message.to_document())
+        fields = {**stored_fields(message.to_document()), **self._expiry()}
         try:
             if previous is None:
                 result = _refused(lambda: reference.create({**fields, "createdAt": firestore.SERVER_TIMESTAMP}))
@@ -211,3 +225,20 @@ class FirestoreChatStore(OptimisticStore):
         return sorted(
             found, key=lambda message: (message.created_at is None, message.created_at, message.in_batch_sort_index)
         )
+
+    def chats_of(self, user_id: str, *, limit: int) -> Sequence[str]:
+        """Ids of the user's chats (the automatic single-field index on ``userId``; ids only)."""
+        query = (
+            self._client.collection(self.collection)
+            .where(filter=firestore.FieldFilter("userId", "==", user_id))
+            .select([])
+            .limit(limit)
+        )
+        return [snapshot.id for snapshot in query.stream()]
+
+    def delete_chat(self, chat_id: str) -> int:
+        """The chat document, then its sub-collections through a ``BulkWriter``
+        (``Client.recursive_delete``: it lists every document under the chat, ids only)."""
+        reference = self._chat(chat_id)
+        reference.delete()
+        return self._client.recursive_delete(reference)

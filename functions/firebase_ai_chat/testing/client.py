@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -91,14 +92,18 @@ class EmulatorClient:
         response.raise_for_status()
         return User(uid=user.uid, id_token=response.json()["idToken"], email=user.email)
 
-    def call(self, name: str, data: Any, *, user: User | None) -> Any:
-        """Call the callable ``name`` with ``data``; raise ``CallableError`` on an error answer."""
+    def call(
+        self, name: str, data: Any, *, user: User | None, headers: Mapping[str, str] | None = None, timeout: float = 60
+    ) -> Any:
+        """Call the callable ``name`` with ``data`` (and extra ``headers``, e.g. ``X-Firebase-AppCheck``);
+        raise ``CallableError`` on an error answer."""
         # A fresh connection per call: a pooled one that the emulator's server closes just as it is
         # reused fails with "Connection reset by peer", and a call cannot be sent again blindly.
-        headers = {"Content-Type": "application/json", "Connection": "close"}
+        sent = {"Content-Type": "application/json", "Connection": "close", **(headers or {})}
         if user is not None:
-            headers["Authorization"] = f"Bearer {user.id_token}"
-        response = self._http.post(f"{self.functions_url}/{name}", json={"data": data}, headers=headers, timeout=60)
+            sent["Authorization"] = f"Bearer {user.id_token}"
+        url = f"{self.functions_url}/{name}"
+        response = self._http.post(url, json={"data": data}, headers=sent, timeout=timeout)
         body = response.json()
         if "error" in body:
             error = body["error"]

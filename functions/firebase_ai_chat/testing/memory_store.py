@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..models import Author, ChatMessage, ChatState
+from ..retention import expiry
 from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, StoreStats, Version, chat_document, message_document
 
 
@@ -30,8 +31,10 @@ class _Document:
 class InMemoryChatStore(OptimisticStore):
     """``ChatStore`` in a dict; ``stats`` counts document reads, writes and commits."""
 
-    def __init__(self, *, collection: str = "chats") -> None:
+    def __init__(self, *, collection: str = "chats", retention: timedelta | None = None) -> None:
         self.collection = collection
+        self.retention = retention
+        """With a retention, every document written carries ``expiresAt`` (its clock's time + retention)."""
         self._lock = threading.RLock()
         self._documents: dict[str, _Document] = {}
         self._ids = itertools.count(1)
@@ -89,16 +92,16 @@ class InMemoryChatStore(OptimisticStore):
             version = None
             if state is not None:
                 created = current.data["createdAt"] if current else None
-                version = self._put(base.chat_id, chat_document(state, now=now, created=created))
+                version = self._put(base.chat_id, chat_document(state, now=now, created=created), now)
             for message_id, message in write.messages.items():
-                self._put(f"{base.chat_id}/messages/{message_id}", message_document(message, now=now))
+                self._put(f"{base.chat_id}/messages/{message_id}", message_document(message, now=now), now)
             for path, record in write.records.items():
                 key = f"{base.chat_id}/{path}"
                 if record is None:
                     self.stats.writes += 1
                     self._documents.pop(key, None)
                 else:
-                    self._put(key, dict(record))
+                    self._put(key, dict(record), now)
             stored = ChatState.model_validate(self._documents[base.chat_id].data) if state else None
             watchers = list(self._watchers.get(base.chat_id, ()))
             self.stats.listened += len(watchers)
@@ -106,10 +109,10 @@ class InMemoryChatStore(OptimisticStore):
             on_change(stored)
         return base.advanced(state=stored, version=version, records=write.records)
 
-    def _put(self, key: str, data: dict[str, Any]) -> int:
+    def _put(self, key: str, data: dict[str, Any], now: datetime) -> int:
         self.stats.writes += 1
         version = next(self._versions)
-        self._documents[key] = _Document(data, version)
+        self._documents[key] = _Document({**data, **expiry(self.retention, now)}, version)
         return version
 
     def stream_message(
@@ -124,7 +127,7 @@ class InMemoryChatStore(OptimisticStore):
             if (current.version if current else None) != previous:
                 return None
             created = current.data["createdAt"] if current else self._now()
-            return self._put(key, message_document(message, now=created))
+            return self._put(key, message_document(message, now=created), self._now())
 
     def discard_partial(self, chat_id: str, message_id: str, *, version: Version) -> None:
         """Delete the partial message unless it changed since it was written at ``version``."""
@@ -184,12 +187,45 @@ class InMemoryChatStore(OptimisticStore):
             self.stats.reads += max(1, len(found))
         return sorted(found, key=lambda message: (message.created_at, message.in_batch_sort_index))
 
+    def chats_of(self, user_id: str, *, limit: int) -> Sequence[str]:
+        """Ids of up to ``limit`` chats of ``user_id``."""
+        with self._lock:
+            self.stats.rpcs += 1
+            found = [k for k, d in self._documents.items() if "/" not in k and d.data.get("userId") == user_id]
+            self.stats.reads += max(1, len(found[:limit]))
+        return found[:limit]
+
+    def delete_chat(self, chat_id: str) -> int:
+        """The chat document first, then everything under it."""
+        with self._lock:
+            self.stats.rpcs += 1
+            deleted = 1 if self._documents.pop(chat_id, None) is not None else 0
+            under = [key for key in self._documents if key.startswith(f"{chat_id}/")]
+            for key in under:
+                del self._documents[key]
+            self.stats.writes += deleted + len(under)
+            watchers = list(self._watchers.get(chat_id, ())) if deleted else []
+            self.stats.listened += len(watchers)
+        for on_change in watchers:  # a listener hears the deletion (a live run stops at once)
+            on_change(None)
+        return deleted + len(under)
+
     def all_messages(self, chat_id: str) -> list[ChatMessage]:
         """Every message of the chat, as a client lists them (``createdAt``, then ``inBatchSortIndex``)."""
         prefix = f"{chat_id}/messages/"
         with self._lock:
             found = [ChatMessage.model_validate(d.data) for k, d in self._documents.items() if k.startswith(prefix)]
         return sorted(found, key=lambda message: (message.created_at, message.in_batch_sort_index))
+
+    def documents_now(self, chat_id: str) -> dict[str, dict[str, Any]]:
+        """Every document of a chat as stored, by path (``{chatId}``, ``{chatId}/messages/{id}``, …;
+        not counted: for assertions)."""
+        with self._lock:
+            return {
+                key: dict(document.data)
+                for key, document in self._documents.items()
+                if key == chat_id or key.startswith(f"{chat_id}/")
+            }
 
     def record_now(self, chat_id: str, path: str) -> dict[str, Any] | None:
         """A record as it is (not counted: for assertions)."""
