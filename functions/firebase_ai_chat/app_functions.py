@@ -18,6 +18,7 @@ from . import __version__
 from .callables import Caller, handle_call, rejected_response
 from .chat import AssistantChat
 from .firebase_app import firebase_app, firestore_client
+from .limits import Limits
 from .local_runtime import steady_local_runtime
 from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
 from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, CallableSpec, document
@@ -53,6 +54,9 @@ class AppFunctions(Generic[DataT]):
 
     @property
     def chat(self) -> AssistantChat:
+        raise NotImplementedError
+
+    def limits_for(self, caller: Caller) -> Limits | None:
         raise NotImplementedError
 
     @property
@@ -108,6 +112,7 @@ class AppFunctions(Generic[DataT]):
                 meta=self.meta,
                 command_meta=command_meta,
                 client_message_id=payload.client_message_id,
+                limits=self.limits_for(caller),
             )
 
         self._specs.append(CallableSpec(name, "Start a chat with a first message.", MessageInput, ChatResult))
@@ -123,6 +128,7 @@ class AppFunctions(Generic[DataT]):
                 messages=[payload.message],
                 command_meta=command_meta,
                 client_message_id=payload.client_message_id,
+                limits=self.limits_for(caller),
             )
 
         self._specs.append(CallableSpec(name, "Post a message to a chat.", PostMessageInput, ChatResult, CHAT_ERRORS))

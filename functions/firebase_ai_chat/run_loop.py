@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,12 +26,14 @@ from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
 from .models import AssistantConfig, Author, ChatCommand, ChatState
 from .run_state import EngineContextRecord, PendingCall, RunState, context_path, run_path
+from .spending import Meter, Spending, stopped
 from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause, read_record
 from .streaming import StreamWriter
 from .task_queue import TaskQueue
 from .tool_calls import Actions, Handoffs, call_tool, resolved, with_request
 from .tools import ChatContext, ToolFailure, ToolResult, ToolsDispatcher
 from .turn import Finish, Next, Progress, ai_message_id, apply_reply, end_turn, next_step, record_tool, to_write
+from .usage import usage_path
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class WorkerParts:
     stream_interval: float
     assistants: Mapping[str, AssistantConfig]
     handoffs: Mapping[str, Handoffs]
+    spending: Spending | None = None
+    """Limits and the switch (``spending``); ``None``: the run is never metered."""
 
 
 def live_run(loaded: Loaded, dispatch_id: str) -> RunState | None:
@@ -85,6 +89,7 @@ class RunLoop:
         self._log = log
         self._stream: StreamWriter | None = None
         self._base, self._progress, self._version = self._load()
+        self._meter: Meter | None = parts.spending.meter(parts.store, self._chat.user_id) if parts.spending else None
         self._log = type(log)(log.logger, {**(log.extra or {}), "assistantId": self._progress.config.assistant_id})
 
     @property
@@ -126,6 +131,8 @@ class RunLoop:
                 case Next.END_TURN:
                     end_turn(self._progress, self._context(self._progress.run.turn_assistant_id))
                     self._commit(done=False)
+                case Next.ASK_MODEL if self._refused():
+                    continue
                 case Next.ASK_MODEL:
                     if self._progress.run.turn >= MAX_TURNS:
                         raise ChatError(ErrorCode.INTERNAL, "The assistant used too many tool steps.", permanent=True)
@@ -133,6 +140,15 @@ class RunLoop:
                 case Next.FINISH:
                     self._finish()
                     return
+
+    def _refused(self) -> bool:
+        """The switch or a used-up allowance ends the turn before the model call (``spending``)."""
+        refusal = self._meter.refusal(self._progress.run) if self._meter else None
+        if refusal is None:
+            return False
+        self._log.info("no model call: %s", refusal)
+        stopped(self._progress, self._chat, self._context(self._progress.config.assistant_id), refusal)
+        return True
 
     def _context(self, assistant_id: str | None) -> EngineContextRecord:
         """An assistant's engine context: as changed by this delivery, else as stored."""
@@ -238,8 +254,15 @@ class RunLoop:
         """Write the progress in one commit against the chat as it is; re-read it on a conflict."""
         signed = {"version": self._version + 1, "writer": self._mark.writer}
         self._progress.run = self._progress.run.model_copy(update=signed)
+        increments: dict[str, float] = {}
+        if self._meter is not None and (done or next_step(self._progress.run) is Next.SUSPEND):
+            self._progress.run, increments = self._meter.billed(self._progress.run)
         for attempt in range(MAX_ATTEMPTS):
             write, ended = to_write(self._progress, self._chat, done=done)
+            if increments:
+                assert self._parts.spending is not None
+                path = usage_path(self._parts.spending.collection, self._chat.user_id)
+                write = replace(write, increments={path: increments})
             try:
                 self._base = self._parts.store.commit(self._base, write)
             except Conflict:

@@ -33,6 +33,7 @@ from .hooks import CompletionEvent, RunHooks
 from .models import AssistantConfig, ChatCommand, ErrorInfo
 from .run_loop import Mark, RunLoop, Stale, WorkerParts
 from .run_state import RunOutcome, RunState, run_path
+from .spending import Spending
 from .status import ChatStatus, check_transition
 from .store import ChatSnapshot, ChatStore, ChatWrite, read_record
 from .streaming import STREAM_INTERVAL
@@ -95,9 +96,11 @@ class ChatWorker:
         stream_interval: float = STREAM_INTERVAL,
         assistants: Sequence[AssistantConfig] = (),
         handoffs: Mapping[str, Handoffs] | None = None,
+        spending: Spending | None = None,
     ) -> None:
         """``assistants`` are the ones a tool may hand over to by name; ``handoffs`` limit where each
-        assistant may hand the chat (an assistant not named there may hand it anywhere)."""
+        assistant may hand the chat (an assistant not named there may hand it anywhere); ``spending``
+        meters runs against the users' limits and the global switch (see ``spending``)."""
         all_hooks = (*hooks, *((_CompletionHook(on_complete),) if on_complete else ()))
         self._parts = WorkerParts(
             store=store,
@@ -109,6 +112,7 @@ class ChatWorker:
             stream_interval=stream_interval,
             assistants={assistant.assistant_id: assistant for assistant in assistants},
             handoffs=dict(handoffs or {}),
+            spending=spending,
         )
 
     def handle(self, command: ChatCommand, *, delivery: Delivery | None = None) -> None:
