@@ -21,7 +21,7 @@ from .firebase_app import firebase_app, firestore_client
 from .limits import Limits
 from .local_runtime import steady_local_runtime
 from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
-from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, CallableSpec, document
+from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec, document
 from .params import OPENAI_API_KEY
 from .sse import serve_chat_events
 from .store import ChatStore
@@ -115,7 +115,8 @@ class AppFunctions(Generic[DataT]):
                 limits=self.limits_for(caller),
             )
 
-        self._specs.append(CallableSpec(name, "Start a chat with a first message.", MessageInput, ChatResult))
+        errors = (*CALLABLE_ERRORS, *LIMIT_ERRORS)
+        self._specs.append(CallableSpec(name, "Start a chat with a first message.", MessageInput, ChatResult, errors))
         return self._callable(name, lambda request: handle_call(request, MessageInput, start))
 
     def post_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
@@ -131,7 +132,8 @@ class AppFunctions(Generic[DataT]):
                 limits=self.limits_for(caller),
             )
 
-        self._specs.append(CallableSpec(name, "Post a message to a chat.", PostMessageInput, ChatResult, CHAT_ERRORS))
+        errors = (*CHAT_ERRORS, "RESOURCE_EXHAUSTED")
+        self._specs.append(CallableSpec(name, "Post a message to a chat.", PostMessageInput, ChatResult, errors))
         return self._callable(name, lambda request: handle_call(request, PostMessageInput, post))
 
     def close_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
