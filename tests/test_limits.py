@@ -10,15 +10,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from crew import CALC, Crew, Total
+from crew import CALC, PHRASES, Crew, Total
 
+import main
 from firebase_ai_chat import ChatError, ErrorCode
+from firebase_ai_chat.app import Assistant, Caller, ChatApp
 from firebase_ai_chat.chat import AssistantChat
+from firebase_ai_chat.engines.base import Engine, EngineReply, EngineRequest
 from firebase_ai_chat.engines.offline import OfflineEngine, estimate_tokens
 from firebase_ai_chat.limits import PAUSED, Allowance, Limits, Price, reached, reset_text
 from firebase_ai_chat.run_state import EngineContextRecord, RunState, context_path, run_path
 from firebase_ai_chat.spending import Spending
-from firebase_ai_chat.testing import InMemoryChatStore
+from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 from firebase_ai_chat.usage import Gate, UsageDocument, usage_path
 from firebase_ai_chat.worker import ChatWorker
 
@@ -47,7 +50,12 @@ class Switch:
 
 
 def limited(
-    crew: Crew, *, clock: Clock | None = None, switch: Switch | None = None, prices: dict[str, Price] | None = None
+    crew: Crew,
+    *,
+    clock: Clock | None = None,
+    switch: Switch | None = None,
+    prices: dict[str, Price] | None = None,
+    engine: Engine | None = None,
 ) -> Crew:
     """``crew`` with a gate on its front API and a metered worker."""
     clock, switch = clock or Clock(), switch or Switch()
@@ -56,17 +64,26 @@ def limited(
     crew.worker = ChatWorker(
         store=crew.store,
         queue=crew.queue,
-        engines={"offline": OfflineEngine(crew_phrases())},
+        engines={"offline": engine or OfflineEngine(PHRASES)},
         spending=spending,
         dispatchers={"calc": crew.tools},
     )
     return crew
 
 
-def crew_phrases() -> Any:
-    from crew import PHRASES
+class FailsSecondCall:
+    """The offline engine, failing (permanently) from its second call on."""
 
-    return PHRASES
+    name = "offline"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def run(self, request: EngineRequest, *, on_text: Any = None) -> EngineReply:
+        self.calls += 1
+        if self.calls > 1:
+            raise ChatError(ErrorCode.FAILED_PRECONDITION, "The model refused.", permanent=True)
+        return OfflineEngine(PHRASES).run(request)
 
 
 def usage(crew: Crew) -> UsageDocument:
@@ -252,6 +269,17 @@ def test_a_suspended_run_is_billed_once_across_its_deliveries(make_crew: Callabl
     assert usage(crew).month(EVENING).tokens == run.billed_tokens
 
 
+def test_a_failed_run_bills_the_tokens_it_used(make_crew: Callable[..., Crew]) -> None:
+    crew = limited(make_crew(), engine=FailsSecondCall())
+    chat_id = start(crew, "add 2", Limits(day=Allowance(tokens=10_000)))
+    crew.drain()
+    state = crew.state(chat_id)
+    assert state["status"] == "failed" and state["data"] == {"sum": 2}
+    run = RunState.model_validate(crew.record(chat_id, run_path(state["latestDispatchId"])))
+    assert run.outcome == "failed" and run.billed_tokens == run.input_tokens + run.output_tokens > 0
+    assert usage(crew).day(EVENING).tokens == run.billed_tokens
+
+
 def test_cost_is_counted_from_the_price_table_and_capped(crew: Crew) -> None:
     limited(crew, prices={"offline": Price(input=100_000, output=200_000)})
     capped = Limits(day=Allowance(cost=1.0), currency="EUR")
@@ -305,3 +333,59 @@ def test_limits_cost_one_read_and_one_write_per_delivery() -> None:
 
 def test_the_offline_engine_estimates_tokens() -> None:
     assert estimate_tokens("") == 0 and estimate_tokens("abcd") == 1 and estimate_tokens("abcde") == 2
+
+
+def calculator_app(store: InMemoryChatStore) -> ChatApp[main.CalculatorData]:
+    """The calculator's assistants and limits on a ``ChatApp`` with the in-memory store and queue."""
+    assistant = Assistant(name="calculator", instructions="Sum.", tools=main.calculator_tools)
+    return ChatApp(
+        data=main.CalculatorData,
+        assistants=[assistant],
+        worker="w",
+        store=store,
+        queue=InMemoryTaskQueue(),
+        engine=OfflineEngine(main.PHRASES),
+        limits=main.limits_for,
+    )
+
+
+GUEST = Caller("g", {"firebase": {"sign_in_provider": "anonymous"}})
+
+
+def test_the_calculators_tiers_come_from_the_callers_claims(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUEST_DAILY_POSTS", "3")
+    monkeypatch.setenv("USER_DAILY_TOKENS", "1000")
+    store = InMemoryChatStore()
+    app = calculator_app(store)
+    user = Caller("u", {"firebase": {"sign_in_provider": "password"}})
+    pro = Caller("p", {"plan": "pro", "firebase": {"sign_in_provider": "password"}})
+    assert (app.limits_for(GUEST).tier, app.limits_for(GUEST).day.posts) == ("guest", 3)
+    assert (app.limits_for(user).tier, app.limits_for(user).day.tokens) == ("user", 1000)
+    assert (app.limits_for(pro).day.posts, app.limits_for(pro).day.tokens) == (None, 10_000)
+    calculator, limits = app.config("calculator"), app.limits_for(GUEST)
+
+    def start_guest() -> Any:
+        return app.chat.create(user_id="g", assistant=calculator, data={}, messages=["add 1"], limits=limits)
+
+    for _ in range(3):
+        start_guest()
+    assert refused(start_guest).code is ErrorCode.RESOURCE_EXHAUSTED
+    assert app.queue.drain(app.worker) == 3
+    assert (store.outside_now("chatUsage/g") or {})["limits"]["tier"] == "guest"
+
+
+def test_the_chat_paused_param_stops_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = InMemoryChatStore()
+    app = calculator_app(store)
+    guest, calculator = app.limits_for(GUEST), app.config("calculator")
+    started = app.chat.create(user_id="g", assistant=calculator, data={}, messages=["add 1"], limits=guest)
+    monkeypatch.setenv("CHAT_PAUSED", "true")
+    error = refused(lambda: app.chat.create(user_id="g", assistant=calculator, data={}, messages=["x"], limits=guest))
+    assert (error.code, error.message) == (ErrorCode.UNAVAILABLE, PAUSED)
+    app.queue.drain(app.worker)
+    chat_id = started.chat_document.split("/", 1)[1]
+    assert [m.text for m in store.all_messages(chat_id) if m.author == "ai"] == [PAUSED]
+    monkeypatch.setenv("CHAT_PAUSED", "false")
+    app.chat.post_message(user_id="g", chat_id=chat_id, messages=["add 2"], limits=guest)
+    app.queue.drain(app.worker)
+    assert store.chat_now(chat_id).data == {"sum": 3}  # type: ignore[union-attr]

@@ -46,6 +46,22 @@ class Spending:
         """A meter for one delivery of one user's run."""
         return Meter(self, store, user_id)
 
+    def unbilled(self, run: RunState) -> tuple[int, float]:
+        """The run's tokens and cost not billed yet."""
+        tokens = run.input_tokens + run.output_tokens - run.billed_tokens
+        return tokens, max(0.0, run_cost(run, self.prices) - run.billed_cost)
+
+    def billed(self, run: RunState) -> tuple[RunState, dict[str, float]]:
+        """``run`` marked billed, and the usage increments (``ChatWrite.increments`` of the user's usage
+        document) that bill what it had not billed yet; nothing without limits."""
+        tokens, cost = self.unbilled(run)
+        if not self.limited or (not tokens and not cost):
+            return run, {}
+        marked = run.model_copy(
+            update={"billed_tokens": run.billed_tokens + tokens, "billed_cost": run.billed_cost + cost}
+        )
+        return marked, spent(now=self.clock(), tokens=tokens, cost=cost)
+
 
 def run_cost(run: RunState, prices: Mapping[str, Price]) -> float:
     """What the run's model calls cost so far."""
@@ -71,10 +87,6 @@ class Meter:
             self._usage = read_usage(found.data, self._user_id)
         return self._usage
 
-    def _unbilled(self, run: RunState) -> tuple[int, float]:
-        tokens = run.input_tokens + run.output_tokens - run.billed_tokens
-        return tokens, max(0.0, run_cost(run, self._spending.prices) - run.billed_cost)
-
     def refusal(self, run: RunState) -> str | None:
         """Why the run may not call the model now (the switch, a used-up allowance), or ``None``."""
         if self._spending.paused():
@@ -86,18 +98,13 @@ class Meter:
         if limits is None:
             return None
         now = self._spending.clock()
-        tokens, cost = self._unbilled(run)
+        tokens, cost = self._spending.unbilled(run)
         found = used_up(usage, limits, now=now, tokens=tokens, cost=cost)
         return reached(*found, limits, now) if found else None
 
     def billed(self, run: RunState) -> tuple[RunState, dict[str, float]]:
         """The run marked billed, and the usage increments that bill what it had not billed yet."""
-        tokens, cost = self._unbilled(run)
-        if not self._spending.limited or (not tokens and not cost):
-            return run, {}
-        billed = {"billed_tokens": run.billed_tokens + tokens, "billed_cost": run.billed_cost + cost}
-        marked = run.model_copy(update=billed)
-        return marked, spent(now=self._spending.clock(), tokens=tokens, cost=cost)
+        return self._spending.billed(run)
 
 
 def stopped(progress: Progress, chat: ChatState, context: EngineContextRecord, text: str) -> None:

@@ -40,6 +40,7 @@ from .streaming import STREAM_INTERVAL
 from .task_queue import TaskQueue
 from .tool_calls import Handoffs
 from .tools import ToolsDispatcher
+from .usage import usage_path
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ class ChatWorker:
             hook.on_complete(event)
 
     def _fail(self, command: ChatCommand, error: ErrorInfo, mark: Mark, log: _Log) -> None:
-        change = failing(command.dispatch_id, error, mark=mark)
+        change = failing(command.dispatch_id, error, mark=mark, spending=self._parts.spending)
         if not self._parts.store.update(command.chat_id, change, reads=[run_path(command.dispatch_id)]):
             log.warning("not failing the chat: it moved on, or another delivery is advancing its run")
 
@@ -188,18 +189,20 @@ def _advanced_by_another(run: RunState, mark: Mark | None) -> bool:
 
 
 def failing(
-    dispatch_id: str, error: ErrorInfo, *, mark: Mark | None = None
+    dispatch_id: str, error: ErrorInfo, *, mark: Mark | None = None, spending: Spending | None = None
 ) -> Callable[[ChatSnapshot], tuple[ChatWrite, bool]]:
     """A change that fails the chat (and marks its run) if it is still running ``dispatch_id``.
 
     With the ``mark`` of a failing delivery, a run that another delivery wrote since this one first
-    read it is left alone: that delivery is advancing it (and fails it itself if it must)."""
+    read it is left alone: that delivery is advancing it (and fails it itself if it must). With
+    ``spending`` the run's unbilled tokens and cost are billed to the user in the same commit."""
 
     def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, bool]:
         current = snapshot.state
         if current is None or not current.is_running(dispatch_id):
             return ChatWrite(), False
         records: dict[str, dict[str, Any] | None] = {}
+        increments: dict[str, dict[str, float]] = {}
         run = read_record(snapshot, run_path(dispatch_id), RunState)
         if run is not None:
             if _advanced_by_another(run, mark):
@@ -207,9 +210,12 @@ def failing(
             signed = {"outcome": RunOutcome.FAILED, "error": error.message, "version": run.version + 1}
             if mark is not None:
                 signed["writer"] = mark.writer
+            if spending is not None:
+                run, amounts = spending.billed(run)
+                increments = {usage_path(spending.collection, current.user_id): amounts} if amounts else {}
             records[run_path(dispatch_id)] = run.model_copy(update=signed).to_record()
         check_transition(current.status, ChatStatus.FAILED)
         failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error})
-        return ChatWrite(state=failed, records=records), True
+        return ChatWrite(state=failed, records=records, increments=increments), True
 
     return change
