@@ -22,7 +22,7 @@ from firebase_ai_chat.limits import PAUSED, Allowance, Limits, Price, reached, r
 from firebase_ai_chat.run_state import EngineContextRecord, RunState, context_path, run_path
 from firebase_ai_chat.spending import Spending
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
-from firebase_ai_chat.usage import Gate, UsageDocument, usage_path
+from firebase_ai_chat.usage import Gate, UsageDocument, read_usage, usage_path
 from firebase_ai_chat.worker import ChatWorker
 
 USAGE = "crewUsage"
@@ -89,7 +89,7 @@ class FailsSecondCall:
 def usage(crew: Crew) -> UsageDocument:
     found = crew.store.read_outside(usage_path(USAGE, crew.user_id)).data
     assert found is not None
-    return UsageDocument.model_validate(found)
+    return read_usage(found, crew.user_id)
 
 
 def start(crew: Crew, text: str, limits: Limits, **options: Any) -> str:
@@ -278,6 +278,18 @@ def test_a_failed_run_bills_the_tokens_it_used(make_crew: Callable[..., Crew]) -
     run = RunState.model_validate(crew.record(chat_id, run_path(state["latestDispatchId"])))
     assert run.outcome == "failed" and run.billed_tokens == run.input_tokens + run.output_tokens > 0
     assert usage(crew).day(EVENING).tokens == run.billed_tokens
+
+
+def test_tokens_billed_before_any_counted_post_are_kept(crew: Crew) -> None:
+    chat_id = crew.start("hello")  # limits were off when this chat was posted to
+    limited(crew)
+    crew.drain()
+    billed = usage(crew).day(EVENING).tokens
+    assert billed > 0
+    post(crew, chat_id, "again", Limits(day=Allowance(posts=5)))
+    stored = crew.store.read_outside(usage_path(USAGE, crew.user_id)).data or {}
+    assert stored["userId"] == crew.user_id
+    assert (usage(crew).day(EVENING).tokens, usage(crew).day(EVENING).posts) == (billed, 1)
 
 
 def test_cost_is_counted_from_the_price_table_and_capped(crew: Crew) -> None:

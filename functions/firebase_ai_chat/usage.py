@@ -85,8 +85,9 @@ class UsageDocument(_Doc):
 
 
 def read_usage(data: dict[str, Any] | None, user_id: str) -> UsageDocument:
-    """The usage document's fields as a model (an empty one when there is none)."""
-    return UsageDocument.model_validate(data) if data else UsageDocument(user_id=user_id)
+    """The usage document's fields as a model (an empty one when there is none; a document only the
+    worker's increments made, e.g. for a run in flight when limits were turned on, has no ``userId``)."""
+    return UsageDocument.model_validate({"userId": user_id, **(data or {})})
 
 
 def counted(usage: UsageDocument, *, now: datetime, posts: int, chats: int, limits: Limits) -> UsageDocument:
