@@ -31,7 +31,7 @@ from .client_keys import keyed_id, message_id, owned, replayed, rerun
 from .engines.base import UserInput
 from .errors import ChatError, ErrorCode
 from .handover import hand_back, hand_over
-from .limits import PAUSED, Limits
+from .limits import Limits
 from .models import (
     AssistantConfig,
     Author,
@@ -44,9 +44,9 @@ from .models import (
 )
 from .run_state import RunState, run_path
 from .status import ChatStatus, check_transition
-from .store import Change, ChatSnapshot, ChatStore, ChatWrite
+from .store import ChatSnapshot, ChatStore, ChatWrite
 from .task_queue import TaskQueue
-from .usage import Gate
+from .usage import Gate, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -217,17 +217,6 @@ class AssistantChat:
         self._gate = gate
         self._paused = paused
 
-    def _limited(
-        self, change: Change[Any], *, user_id: str, limits: Limits | None, posts: int, chats: int
-    ) -> tuple[Change[Any], list[str]]:
-        """``change`` under the switch and the user's ``limits``, and the outside documents it reads."""
-        if posts and self._paused():
-            raise ChatError(ErrorCode.UNAVAILABLE, PAUSED)
-        if limits is None or self._gate is None:
-            return change, []
-        charged = self._gate.charged(change, user_id=user_id, limits=limits, posts=posts, chats=chats)
-        return charged, [self._gate.path(user_id)]
-
     def create(
         self,
         *,
@@ -319,7 +308,9 @@ class AssistantChat:
         change = functools.partial(
             _create, state=state, messages=written, command=first_run if messages else None, key=key
         )
-        limited, outside = self._limited(change, user_id=user_id, limits=limits, posts=int(bool(messages)), chats=1)
+        limited, outside = guarded(
+            change, self._gate, self._paused, user_id=user_id, limits=limits, posts=int(bool(messages)), chats=1
+        )
         stored, command = self._store.update(chat_id, limited, outside=outside)
         logger.info("chat created", extra={"chatId": chat_id, "dispatchId": stored.latest_dispatch_id})
         if command is not None:
@@ -352,7 +343,7 @@ class AssistantChat:
             command_meta=command_meta,
             new_id=self._store.new_id,
         )
-        limited, outside = self._limited(change, user_id=user_id, limits=limits, posts=1, chats=0)
+        limited, outside = guarded(change, self._gate, self._paused, user_id=user_id, limits=limits, posts=1, chats=0)
         state, command = self._store.update(chat_id, limited, outside=outside)
         if command is not None:
             self._queue.enqueue(command)

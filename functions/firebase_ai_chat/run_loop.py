@@ -33,7 +33,6 @@ from .task_queue import TaskQueue
 from .tool_calls import Actions, Handoffs, call_tool, resolved, with_request
 from .tools import ChatContext, ToolFailure, ToolResult, ToolsDispatcher
 from .turn import Finish, Next, Progress, ai_message_id, apply_reply, end_turn, next_step, record_tool, to_write
-from .usage import usage_path
 
 logger = logging.getLogger(__name__)
 
@@ -254,15 +253,12 @@ class RunLoop:
         """Write the progress in one commit against the chat as it is; re-read it on a conflict."""
         signed = {"version": self._version + 1, "writer": self._mark.writer}
         self._progress.run = self._progress.run.model_copy(update=signed)
-        increments: dict[str, float] = {}
+        increments: dict[str, dict[str, float]] = {}
         if self._meter is not None and (done or next_step(self._progress.run) is Next.SUSPEND):
-            self._progress.run, increments = self._meter.billed(self._progress.run)
+            self._progress.run, increments = self._meter.billed(self._progress.run)  # once per delivery
         for attempt in range(MAX_ATTEMPTS):
             write, ended = to_write(self._progress, self._chat, done=done)
-            if increments:
-                assert self._parts.spending is not None
-                path = usage_path(self._parts.spending.collection, self._chat.user_id)
-                write = replace(write, increments={path: increments})
+            write = replace(write, increments=increments)
             try:
                 self._base = self._parts.store.commit(self._base, write)
             except Conflict:

@@ -51,16 +51,15 @@ class Spending:
         tokens = run.input_tokens + run.output_tokens - run.billed_tokens
         return tokens, max(0.0, run_cost(run, self.prices) - run.billed_cost)
 
-    def billed(self, run: RunState) -> tuple[RunState, dict[str, float]]:
-        """``run`` marked billed, and the usage increments (``ChatWrite.increments`` of the user's usage
-        document) that bill what it had not billed yet; nothing without limits."""
+    def billed(self, run: RunState, user_id: str) -> tuple[RunState, dict[str, dict[str, float]]]:
+        """``run`` marked billed, and the ``ChatWrite.increments`` that bill what it had not billed yet
+        to ``user_id``'s usage document; nothing without limits."""
         tokens, cost = self.unbilled(run)
         if not self.limited or (not tokens and not cost):
             return run, {}
-        marked = run.model_copy(
-            update={"billed_tokens": run.billed_tokens + tokens, "billed_cost": run.billed_cost + cost}
-        )
-        return marked, spent(now=self.clock(), tokens=tokens, cost=cost)
+        billed = {"billed_tokens": run.billed_tokens + tokens, "billed_cost": run.billed_cost + cost}
+        amounts = spent(now=self.clock(), tokens=tokens, cost=cost)
+        return run.model_copy(update=billed), {usage_path(self.collection, user_id): amounts}
 
 
 def run_cost(run: RunState, prices: Mapping[str, Price]) -> float:
@@ -102,9 +101,9 @@ class Meter:
         found = used_up(usage, limits, now=now, tokens=tokens, cost=cost)
         return reached(*found, limits, now) if found else None
 
-    def billed(self, run: RunState) -> tuple[RunState, dict[str, float]]:
+    def billed(self, run: RunState) -> tuple[RunState, dict[str, dict[str, float]]]:
         """The run marked billed, and the usage increments that bill what it had not billed yet."""
-        return self._spending.billed(run)
+        return self._spending.billed(run, self._user_id)
 
 
 def stopped(progress: Progress, chat: ChatState, context: EngineContextRecord, text: str) -> None:

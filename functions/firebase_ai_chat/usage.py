@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .errors import ChatError
-from .limits import Limit, Limits, Period, exhausted
+from .errors import ChatError, ErrorCode
+from .limits import PAUSED, Limit, Limits, Period, exhausted
 from .store import Change, ChatSnapshot, ChatWrite
 
 T = TypeVar("T")
@@ -173,3 +173,23 @@ class Gate:
             return replace(write, outside={**write.outside, path: fresh.to_document()}), result
 
         return counting
+
+
+def guarded(
+    change: Change[T],
+    gate: Gate | None,
+    paused: Callable[[], bool],
+    *,
+    user_id: str,
+    limits: Limits | None,
+    posts: int,
+    chats: int,
+) -> tuple[Change[T], list[str]]:
+    """``change`` (a post of ``posts`` messages, a new chat when ``chats``) under the global switch
+    (``unavailable`` while ``paused``) and the user's ``limits``, and the outside documents to load
+    with the chat for it."""
+    if posts and paused():
+        raise ChatError(ErrorCode.UNAVAILABLE, PAUSED)
+    if limits is None or gate is None:
+        return change, []
+    return gate.charged(change, user_id=user_id, limits=limits, posts=posts, chats=chats), [gate.path(user_id)]

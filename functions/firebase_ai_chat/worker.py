@@ -40,7 +40,6 @@ from .streaming import STREAM_INTERVAL
 from .task_queue import TaskQueue
 from .tool_calls import Handoffs
 from .tools import ToolsDispatcher
-from .usage import usage_path
 
 logger = logging.getLogger(__name__)
 
@@ -211,8 +210,7 @@ def failing(
             if mark is not None:
                 signed["writer"] = mark.writer
             if spending is not None:
-                run, amounts = spending.billed(run)
-                increments = {usage_path(spending.collection, current.user_id): amounts} if amounts else {}
+                run, increments = spending.billed(run, current.user_id)
             records[run_path(dispatch_id)] = run.model_copy(update=signed).to_record()
         check_transition(current.status, ChatStatus.FAILED)
         failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error})
