@@ -129,17 +129,21 @@ def test_a_run_crossing_the_token_limit_ends_its_turn_and_keeps_the_users_words(
     client: EmulatorClient, watch: Watch
 ) -> None:
     guest = client.sign_in_anonymously()
-    long = "add 1, " + "x" * 3900  # about 1000 tokens a post: the guests' 3000 run out within a few posts
-    chat = client.call("calculate", {"message": long}, user=guest)["chatDocument"]
+
+    def long(post: int) -> str:  # about 1000 tokens: the guests' 3000 run out within a few posts
+        return f"add 1, {'x' * 3900} {post}"
+
+    chat = client.call("calculate", {"message": long(1)}, user=guest)["chatDocument"]
     watcher = watch(chat, guest.uid)
-    posts, state = 1, watcher.wait_answered(long)
+    posts, state = 1, watcher.wait_answered(long(1))
     while not watcher.ai_texts()[-1].startswith(TOKENS_SPENT) and posts < 5:
-        client.call("postToCalculate", {"chatDocument": chat, "message": long}, user=guest)
-        posts, state = posts + 1, watcher.wait_answered(long)
+        posts += 1
+        client.call("postToCalculate", {"chatDocument": chat, "message": long(posts)}, user=guest)
+        state = watcher.wait_answered(long(posts))
     assert watcher.ai_texts()[-1].startswith(TOKENS_SPENT), watcher.ai_texts()
     assert state["status"] == "userInput"
     assert state["data"] == {"sum": posts}, "the tool of the model call that crossed the limit ran"
-    assert [m["text"] for m in watcher.messages if m["author"] == "user"] == [long] * posts
+    assert [m["text"] for m in watcher.messages if m["author"] == "user"] == [long(n) for n in range(1, posts + 1)]
     usage = today(usage_of(client, guest))
     assert usage["tokens"] >= int(SETTINGS["GUEST_DAILY_TOKENS"])
     with pytest.raises(CallableError) as refused:

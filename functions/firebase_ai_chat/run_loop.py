@@ -26,7 +26,7 @@ from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
 from .models import AssistantConfig, Author, ChatCommand, ChatState
 from .run_state import EngineContextRecord, PendingCall, RunState, context_path, run_path
-from .spending import Meter, Spending, stopped
+from .spending import Meter, Spending, limit_reached
 from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause, read_record
 from .streaming import StreamWriter
 from .task_queue import TaskQueue
@@ -146,7 +146,7 @@ class RunLoop:
         if refusal is None:
             return False
         self._log.info("no model call: %s", refusal)
-        stopped(self._progress, self._chat, self._context(self._progress.config.assistant_id), refusal)
+        limit_reached(self._progress, self._chat, self._context(self._progress.config.assistant_id), refusal)
         return True
 
     def _context(self, assistant_id: str | None) -> EngineContextRecord:

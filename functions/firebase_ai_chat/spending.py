@@ -4,7 +4,7 @@ Before each model call a delivery asks its ``Meter`` whether it may call the mod
 app is paused (the switch), nor once the user's tokens or cost for the day or month (as the usage
 document read once per delivery shows them, plus what this run has not billed yet) reach the limits
 of the user's tier (stored in the usage document by their last post). Refused, the run ends its turn
-with an AI message saying why (``stopped``); the user's input waits in the assistant's context for
+with an AI message saying why (``limit_reached``); the user's input waits in the assistant's context for
 the next run, so nothing the user wrote is lost. A model call in progress always finishes.
 
 Billing: the commit that ends or suspends a delivery adds the run's tokens and cost not billed yet to
@@ -106,7 +106,7 @@ class Meter:
         return self._spending.billed(run, self._user_id)
 
 
-def stopped(progress: Progress, chat: ChatState, context: EngineContextRecord, text: str) -> None:
+def limit_reached(progress: Progress, chat: ChatState, context: EngineContextRecord, text: str) -> None:
     """End the run's turn without a model call: ``text`` as an AI message, the run's input kept in
     the assistant's context (``pending``) for its next run."""
     run, assistant_id = progress.run, progress.config.assistant_id
