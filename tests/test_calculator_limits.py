@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 
-from conftest import ChatWatcher
+from conftest import ChatWatcher, count
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]
@@ -99,6 +99,7 @@ def test_a_guests_posts_at_once_are_accepted_exactly_up_to_the_limit(
     assert stored == limit, "a refused post was stored"
     tally = today(usage_of(client, guest))
     assert tally["posts"] == limit and tally["chats"] == len(chats)
+    count("posts over a limit refused (nothing stored)", len(errors))
 
 
 def test_tiers_guest_user_and_plan_claim_and_users_count_apart(client: EmulatorClient) -> None:
@@ -141,6 +142,7 @@ def test_a_run_crossing_the_token_limit_ends_its_turn_and_keeps_the_users_words(
         client.call("postToCalculate", {"chatDocument": chat, "message": long(posts)}, user=guest)
         state = watcher.wait_answered(long(posts))
     assert watcher.ai_texts()[-1].startswith(TOKENS_SPENT), watcher.ai_texts()
+    count("turns ended by a token limit (the user's words kept)")
     assert state["status"] == "userInput"
     assert state["data"] == {"sum": posts}, "the tool of the model call that crossed the limit ran"
     assert [m["text"] for m in watcher.messages if m["author"] == "user"] == [long(n) for n in range(1, posts + 1)]

@@ -13,6 +13,7 @@ import pytest
 from crew import CALC, PHRASES, Crew, Total
 
 import main
+from conftest import count
 from firebase_ai_chat import ChatError, ErrorCode
 from firebase_ai_chat.app import Assistant, Caller, ChatApp
 from firebase_ai_chat.chat import AssistantChat
@@ -156,6 +157,7 @@ def test_twenty_new_chats_at_once_with_a_limit_of_ten_accept_exactly_ten(make_cr
     assert accepted == 10
     assert [(e.code, e.message) for e in errors] == [(ErrorCode.RESOURCE_EXHAUSTED, TEN_MESSAGES)] * 10
     assert len(crew.queue.pending) == 10, "a refused post enqueued a run"
+    count("posts over a limit refused (nothing stored)", len(errors))
     tally = usage(crew).day(EVENING)
     assert (tally.posts, tally.chats) == (10, 10)
     assert usage(crew).limits == DAILY_10
@@ -263,6 +265,7 @@ def test_a_suspended_run_is_billed_once_across_its_deliveries(make_crew: Callabl
     assert crew.resume(0) is True
     crew.drain()
     crew.worker.handle(crew.command(chat_id))  # stale
+    count("runs redelivered without billing twice")
     run = RunState.model_validate(crew.record(chat_id, run_path(crew.state(chat_id)["latestDispatchId"])))
     assert run.billed_tokens == run.input_tokens + run.output_tokens > suspended.billed_tokens
     assert usage(crew).day(EVENING).tokens == run.billed_tokens
