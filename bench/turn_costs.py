@@ -16,6 +16,9 @@
 4. **Stop**: what hearing a stop costs a turn that is not stopped (the worker's listener on the
    chat: the document versions it is sent, one read each, counted apart from the RPC layer's), and
    what a stop costs (a streamed answer stopped by its worker; a run not started, stopped by the call).
+5. **Limits**: the counts of the text and tool turns again with per-user limits on (the usage
+   document read with the chat and written in the post's commit; the worker reads it once and bills
+   tokens in its last commit): the target is at most one more read and one more write per side.
 
 Run: ``./emulator/exec -- python bench/turn_costs.py [rounds]``.
 """
@@ -40,10 +43,13 @@ from firebase_ai_chat import AssistantChat, ChatWorker
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.firebase_app import firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.limits import Allowance, Limits
 from firebase_ai_chat.models import Author
+from firebase_ai_chat.spending import Spending
 from firebase_ai_chat.store import ChatWrite
 from firebase_ai_chat.testing import EmulatorClient, InMemoryTaskQueue
 from firebase_ai_chat.testing.streamed import Streamed
+from firebase_ai_chat.usage import Gate
 
 FLOOR = {"reads": 3, "writes": 5, "commits": 2}
 REFERENCE = {"tasks": 3, "transactions": 9, "reads": 15, "writes": 17}
@@ -139,8 +145,12 @@ def _app() -> Any:
     return main
 
 
-def costs(engine_chunks: int) -> dict[str, Counts]:
-    """Counts of a text turn, a tool turn and a streamed answer (in-process, on the emulator)."""
+BENCH_LIMITS = Limits(tier="bench", day=Allowance(posts=1_000_000, tokens=10**9))
+
+
+def costs(engine_chunks: int, *, limited: bool = False) -> dict[str, Counts]:
+    """Counts of a text turn, a tool turn and a streamed answer (in-process, on the emulator);
+    ``limited``: with per-user limits on."""
     app = _app()
     client, reset = counted_client()
     current = [Counts()]
@@ -150,11 +160,15 @@ def costs(engine_chunks: int) -> dict[str, Counts]:
         return current[0]
 
     store, queue = ListenedStore(client, lambda: current[0]), InMemoryTaskQueue()
-    chat = AssistantChat(store=store, queue=queue)
+    limits = BENCH_LIMITS if limited else None
+    gate, spending = (Gate("chatUsage"), Spending("chatUsage")) if limited else (None, None)
+    chat = AssistantChat(store=store, queue=queue, gate=gate)
     offline = OfflineEngine(app.PHRASES)
     engines = {"offline": offline, "streamed": Streamed(offline, chunks=engine_chunks)}
     tools = {"calculator": app.calculator_tools, "divider": app.divider_tools}
-    worker = ChatWorker(store=store, queue=queue, engines=engines, dispatchers=tools, stream_interval=0)
+    worker = ChatWorker(
+        store=store, queue=queue, engines=engines, dispatchers=tools, stream_interval=0, spending=spending
+    )
     found: dict[str, Counts] = {}
     for name, engine, text in (
         ("text", "offline", "hello"),
@@ -162,11 +176,12 @@ def costs(engine_chunks: int) -> dict[str, Counts]:
         ("streamed", "streamed", "hi"),
     ):
         assistant = app.CALCULATOR.model_copy(update={"engine": engine})
-        started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["sum"])
+        data = app.CalculatorData()
+        started = chat.create(user_id="bench", assistant=assistant, data=data, messages=["sum"], limits=limits)
         chat_id = started.chat_document.removeprefix("chats/")
         queue.drain(worker)
         counts = fresh()
-        chat.post_message(user_id="bench", chat_id=chat_id, messages=[text])
+        chat.post_message(user_id="bench", chat_id=chat_id, messages=[text], limits=limits)
         queue.drain(worker)
         found[name] = counts
         fresh()
@@ -344,6 +359,22 @@ def burst(client: EmulatorClient, db: firestore.Client, posts: int = 20) -> dict
     }
 
 
+def limits_report(without: dict[str, Counts]) -> None:
+    """The text and tool turns with per-user limits on, against the same turns without."""
+    limited = costs(engine_chunks=5, limited=True)
+    print("## Per-user limits: the same turns with limits on\n")
+    print("| turn | limits | reads | writes | commits | RPCs | extra reads | extra writes |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in ("text", "tool"):
+        off, on = without[name], limited[name]
+        print(f"| {name} | off | {off.reads} | {off.writes} | {off.commits} | {off.rpcs} | | |")
+        print(
+            f"| {name} | on | {on.reads} | {on.writes} | {on.commits} | {on.rpcs} | "
+            f"{on.reads - off.reads} | {on.writes - off.writes} |"
+        )
+    print("\n(one read and one write for the post's count, one read and one write for the worker's billing)\n")
+
+
 def report(rounds: int) -> None:
     found = costs(engine_chunks=5)
     print("## Firestore operations per turn (callable + worker; counted at the client's RPC layer)\n")
@@ -382,6 +413,7 @@ def report(rounds: int) -> None:
         f"\na turn that is not stopped pays {listened} listener reads at most here and nothing else for stop "
         "(bound: the listener's first snapshot plus one per commit of the turn it sees: 1 + commits)\n"
     )
+    limits_report(found)
 
     client, db = EmulatorClient(), firestore_client()
     write_to_listener(db)

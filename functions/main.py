@@ -9,6 +9,11 @@ deletedDocuments}``, and the same chats behind App Check: ``calculateAppCheck``,
 ``postToCalculateAppCheck``, ``chatEventsAppCheck``. Engine: see ``firebase_ai_chat.app`` (the
 ``OPENAI_API_KEY`` secret selects OpenAI; with none, the emulators use the offline engine, which
 understands ``PHRASES``).
+
+Limits per UTC day, from params (``functions/.env.local`` on the emulators): guests (anonymous
+sign-in) get ``GUEST_DAILY_POSTS`` posts and ``GUEST_DAILY_TOKENS`` tokens, signed-in users
+``USER_DAILY_POSTS`` and ``USER_DAILY_TOKENS``, and users with the custom claim ``plan: "pro"`` ten
+times the users' tokens and no post limit. ``CHAT_PAUSED=true`` stops every model call.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import logging
 from datetime import timedelta
 from typing import Annotated, Any
 
+from firebase_functions import params
 from pydantic import BaseModel, Field
 
 from firebase_ai_chat import ChatMeta, CompletionEvent
-from firebase_ai_chat.app import Assistant, ChatApp
+from firebase_ai_chat.app import Assistant, Caller, ChatApp
 from firebase_ai_chat.app_check import AppCheck
 from firebase_ai_chat.engines.offline import Phrase
+from firebase_ai_chat.limits import Allowance, Limits
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 from firebase_ai_chat.worker import Delivery
 
@@ -122,6 +129,26 @@ RETENTION = timedelta(days=30)
 ``firestore.indexes.json``); the chat itself 30 days after its last change."""
 
 
+USER_DAILY_POSTS = params.IntParam("USER_DAILY_POSTS", default=500)
+"""Posts (a new chat's first message included) a signed-in user may make per UTC day."""
+USER_DAILY_TOKENS = params.IntParam("USER_DAILY_TOKENS", default=2_000_000)
+"""Model tokens (input + output) a signed-in user's runs may use per UTC day."""
+GUEST_DAILY_POSTS = params.IntParam("GUEST_DAILY_POSTS", default=20)
+"""Posts a guest (anonymous sign-in) may make per UTC day."""
+GUEST_DAILY_TOKENS = params.IntParam("GUEST_DAILY_TOKENS", default=50_000)
+"""Model tokens a guest's runs may use per UTC day."""
+
+
+def limits_for(caller: Caller) -> Limits:
+    """The caller's tier: a guest (anonymous sign-in), a ``pro`` plan (custom claim) or a user."""
+    firebase = caller.claims.get("firebase")
+    if isinstance(firebase, dict) and firebase.get("sign_in_provider") == "anonymous":
+        return Limits(tier="guest", day=Allowance(posts=GUEST_DAILY_POSTS.value, tokens=GUEST_DAILY_TOKENS.value))
+    if caller.claims.get("plan") == "pro":
+        return Limits(tier="pro", day=Allowance(tokens=10 * USER_DAILY_TOKENS.value))
+    return Limits(tier="user", day=Allowance(posts=USER_DAILY_POSTS.value, tokens=USER_DAILY_TOKENS.value))
+
+
 def on_complete(event: CompletionEvent) -> None:
     """Records each finished command with its meta in ``chats/{id}/completions/{dispatchId}`` (with the
     chat's retention; never under a chat deleted meanwhile)."""
@@ -155,6 +182,7 @@ app = ChatApp(
     meta=META,
     on_complete=on_complete,
     retention=RETENTION,
+    limits=limits_for,
 )
 CALCULATOR, DIVIDER = app.config("calculator"), app.config("divider")
 
@@ -189,6 +217,7 @@ guarded = ChatApp(
     meta=META,
     retention=RETENTION,
     app_check=AppCheck(consume_tokens=True),
+    limits=limits_for,
 )
 calculateAppCheck = guarded.start_function("calculateAppCheck", command_meta={"command": "calculate"})  # noqa: N816
 postToCalculateAppCheck = guarded.post_function("postToCalculateAppCheck", command_meta={"command": "post"})  # noqa: N816

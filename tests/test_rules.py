@@ -65,3 +65,17 @@ def test_nobody_writes(client: EmulatorClient, user: User, other_user: User, cha
 
 def test_server_only_collections_are_unreadable(client: EmulatorClient, user: User, chat: str) -> None:
     assert client.rest_get(f"{chat}/runs/any", user=user).status_code == 403
+
+
+def test_a_user_reads_only_their_own_usage_and_nobody_writes_it(
+    client: EmulatorClient, user: User, other_user: User, chat: str
+) -> None:
+    usage = f"chatUsage/{user.uid}"
+    owned = client.rest_get(usage, user=user)
+    assert owned.status_code == 200, owned.text
+    assert owned.json()["fields"]["userId"]["stringValue"] == user.uid
+    assert client.rest_get(usage, user=other_user).status_code == 403
+    assert client.rest_get(usage, user=None).status_code == 403
+    for who in (user, other_user):
+        assert client.rest_write(usage, {"userId": user.uid}, user=who).status_code == 403
+        assert client.rest_delete(usage, user=who).status_code == 403

@@ -44,6 +44,11 @@ def test_the_chat_goes_on_after_the_network_comes_back() -> None:
     run_scenario("reconnect")
 
 
+def test_a_guest_over_the_post_limit_sees_why_and_keeps_the_message() -> None:
+    settings = dict(line.split("=", 1) for line in (ROOT / "tests" / "limits.env").read_text().splitlines() if line)
+    run_scenario("limited", GUEST_DAILY_POSTS=settings["GUEST_DAILY_POSTS"])
+
+
 @pytest.mark.openai
 def test_streamed_text_grows_in_the_page(fake: FakeOpenAI) -> None:
     fake.stream_delay = 0.15

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -44,16 +44,19 @@ from .errors import ChatError, ErrorCode
 from .firebase_app import firebase_app, firestore_client
 from .firestore import FirestoreChatStore
 from .hooks import CompletionEvent
+from .limits import Limits, Price
 from .local_runtime import fault_hooks
 from .models import CHATS, AssistantConfig, ChatMeta
 from .openapi import CallableSpec
-from .params import OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
+from .params import CHAT_PAUSED, OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
 from .retention import expiry
+from .spending import Spending
 from .store import ChatStore
 from .task_queue import TaskQueue
 from .tasks import CloudTasksQueue, enqueue_task
 from .tool_calls import Handoffs
 from .tools import CompletedResult, Resumer, Toolset
+from .usage import Gate, usage_collection
 from .worker import ChatWorker
 
 logger = logging.getLogger(__name__)
@@ -134,13 +137,26 @@ class ChatApp(AppFunctions[DataT]):
         retention: timedelta | None = None,
         app_check: bool | AppCheck = False,
         user_documents: Sequence[str] = (USAGE_DOCUMENT,),
+        limits: Limits | Callable[[Caller], Limits | None] | None = None,
+        prices: Mapping[str, Price] | None = None,
+        usage: str | None = None,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
         """``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
         start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue; a
         given store keeps its own ``retention``). ``retention`` (off by default) puts ``expiresAt``
         on every document a chat owns, for Firestore's TTL policies (``retention.py``). ``app_check``
         enforces App Check on the callables and ``chatEvents`` (``app_check.py``). ``user_documents``
-        are deleted with a user's chats (``delete_user_data``; ``{uid}`` is the user's id)."""
+        are deleted with a user's chats (``delete_user_data``; ``{uid}`` is the user's id).
+
+        ``limits``: each user's limits (a ``Limits``, or a function of the caller giving their tier's,
+        ``None`` for none), counted in the ``usage`` collection (default: ``chatUsage`` for
+        ``chats``); ``prices`` per model (``*``: any other) give a cost to limit; ``paused`` is the
+        global switch (default: the ``CHAT_PAUSED`` param). See ``limits``."""
+        self.limits = limits
+        self.prices = dict(prices or {})
+        self.usage = usage or usage_collection(collection)
+        self._paused = paused or (lambda: CHAT_PAUSED.value)
         self._store, self._queue, self._engine = store, queue, engine
         self.retention = retention
         self.app_check = app_check_setting(app_check)
@@ -168,7 +184,12 @@ class ChatApp(AppFunctions[DataT]):
     @functools.cached_property
     def chat(self) -> AssistantChat:
         """The front API on Firestore and this app's task queue."""
-        return AssistantChat(store=self.store, queue=self.queue)
+        gate = Gate(self.usage) if self.limits is not None else None
+        return AssistantChat(store=self.store, queue=self.queue, gate=gate, paused=self._paused)
+
+    def limits_for(self, caller: Caller) -> Limits | None:
+        """The limits of ``caller``'s tier (``None``: unlimited)."""
+        return self.limits(caller) if callable(self.limits) else self.limits
 
     @functools.cached_property
     def store(self) -> ChatStore:
@@ -196,6 +217,7 @@ class ChatApp(AppFunctions[DataT]):
             handoffs={
                 a.name: Handoffs(to=frozenset(a.handoffs), back=a.can_hand_back) for a in self._assistants.values()
             },
+            spending=Spending(self.usage, prices=self.prices, paused=self._paused, limited=self.limits is not None),
         )
 
     @functools.cached_property

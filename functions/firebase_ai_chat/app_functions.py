@@ -19,9 +19,10 @@ from .callables import Caller, handle_call, rejected_response
 from .chat import AssistantChat
 from .control_functions import ControlFunctions
 from .firebase_app import firebase_app, firestore_client
+from .limits import Limits
 from .local_runtime import steady_local_runtime
 from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
-from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, CallableSpec, document
+from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec, document
 from .params import OPENAI_API_KEY
 from .sse import serve_chat_events
 from .store import ChatStore
@@ -54,6 +55,9 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
 
     @property
     def chat(self) -> AssistantChat:
+        raise NotImplementedError
+
+    def limits_for(self, caller: Caller) -> Limits | None:
         raise NotImplementedError
 
     @property
@@ -113,9 +117,11 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
                 meta=self.meta,
                 command_meta=command_meta,
                 client_message_id=payload.client_message_id,
+                limits=self.limits_for(caller),
             )
 
-        self._specs.append(CallableSpec(name, "Start a chat with a first message.", MessageInput, ChatResult))
+        errors = (*CALLABLE_ERRORS, *LIMIT_ERRORS)
+        self._specs.append(CallableSpec(name, "Start a chat with a first message.", MessageInput, ChatResult, errors))
         return self._callable(name, lambda request: handle_call(request, MessageInput, start))
 
     def post_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
@@ -128,9 +134,11 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
                 messages=[payload.message],
                 command_meta=command_meta,
                 client_message_id=payload.client_message_id,
+                limits=self.limits_for(caller),
             )
 
-        self._specs.append(CallableSpec(name, "Post a message to a chat.", PostMessageInput, ChatResult, CHAT_ERRORS))
+        errors = (*CHAT_ERRORS, "RESOURCE_EXHAUSTED")
+        self._specs.append(CallableSpec(name, "Post a message to a chat.", PostMessageInput, ChatResult, errors))
         return self._callable(name, lambda request: handle_call(request, PostMessageInput, post))
 
     def close_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:

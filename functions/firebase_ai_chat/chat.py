@@ -32,6 +32,7 @@ from .client_keys import keyed_id, message_id, owned, replayed, rerun
 from .engines.base import UserInput
 from .errors import ChatError, ErrorCode
 from .handover import hand_back, hand_over
+from .limits import Limits
 from .models import (
     AssistantConfig,
     Author,
@@ -47,6 +48,7 @@ from .status import ChatStatus, check_transition
 from .stop import request_stop, stop_committed
 from .store import ChatSnapshot, ChatStore, ChatWrite
 from .task_queue import TaskQueue
+from .usage import Gate, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -215,12 +217,18 @@ class AssistantChat:
         queue: TaskQueue,
         dispatch_ids: Callable[[], str] = new_dispatch_id,
         stop_wait: float = STOP_WAIT,
+        gate: Gate | None = None,
+        paused: Callable[[], bool] = lambda: False,
     ) -> None:
-        """``stop_wait``: how long ``stop`` lets the worker stop a run before stopping it itself."""
+        """``stop_wait``: how long ``stop`` lets the worker stop a run before stopping it itself;
+        ``gate`` counts posts and new chats in the users' usage documents (for ``limits``);
+        ``paused`` is the global switch: while it is on, posts are refused (``unavailable``)."""
         self._store = store
         self._queue = queue
         self._dispatch_ids = dispatch_ids
         self._stop_wait = stop_wait
+        self._gate = gate
+        self._paused = paused
 
     def create(
         self,
@@ -232,10 +240,12 @@ class AssistantChat:
         meta: ChatMeta | None = None,
         command_meta: Mapping[str, Any] | None = None,
         client_message_id: str | None = None,
+        limits: Limits | None = None,
     ) -> ChatResult:
         """Create a chat owned by ``user_id``; with ``messages`` it starts a run at once.
 
         With ``client_message_id`` (and messages) a retried call returns the chat the first one created.
+        Under ``limits`` it counts as a new chat and (with messages) a post.
         """
         return self._start(
             user_id=user_id,
@@ -245,6 +255,7 @@ class AssistantChat:
             meta=meta,
             command_meta=command_meta,
             key=client_message_id if messages else None,
+            limits=limits,
         )
 
     def single_run(
@@ -256,6 +267,7 @@ class AssistantChat:
         messages: Sequence[str],
         meta: ChatMeta | None = None,
         command_meta: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
     ) -> ChatResult:
         """Create a chat that answers ``messages`` once and ends ``complete`` (it takes no more posts)."""
         if not messages:
@@ -268,6 +280,7 @@ class AssistantChat:
             meta=meta,
             command_meta=command_meta,
             single_run=True,
+            limits=limits,
         )
 
     def _start(
@@ -281,6 +294,7 @@ class AssistantChat:
         command_meta: Mapping[str, Any] | None,
         single_run: bool = False,
         key: str | None = None,
+        limits: Limits | None = None,
     ) -> ChatResult:
         chat_id = keyed_id(user_id, "chat", key) if key else self._store.new_id()
         dispatch_id = self._dispatch_ids()
@@ -307,7 +321,10 @@ class AssistantChat:
         change = functools.partial(
             _create, state=state, messages=written, command=first_run if messages else None, key=key
         )
-        stored, command = self._store.update(chat_id, change)
+        limited, outside = guarded(
+            change, self._gate, self._paused, user_id=user_id, limits=limits, posts=int(bool(messages)), chats=1
+        )
+        stored, command = self._store.update(chat_id, limited, outside=outside)
         logger.info("chat created", extra={"chatId": chat_id, "dispatchId": stored.latest_dispatch_id})
         if command is not None:
             self._queue.enqueue(command)
@@ -321,10 +338,12 @@ class AssistantChat:
         messages: Sequence[str],
         command_meta: Mapping[str, Any] | None = None,
         client_message_id: str | None = None,
+        limits: Limits | None = None,
     ) -> ChatResult:
         """Add user messages; they are answered now, or after the run in progress.
 
-        With ``client_message_id`` a retried call stores and runs nothing new and returns the chat."""
+        With ``client_message_id`` a retried call stores and runs nothing new and returns the chat.
+        Under ``limits`` the call counts as one post."""
         if not messages:
             raise ChatError(ErrorCode.INVALID_ARGUMENT, "No message to post.")
         change = functools.partial(
@@ -337,7 +356,8 @@ class AssistantChat:
             command_meta=command_meta,
             new_id=self._store.new_id,
         )
-        state, command = self._store.update(chat_id, change)
+        limited, outside = guarded(change, self._gate, self._paused, user_id=user_id, limits=limits, posts=1, chats=0)
+        state, command = self._store.update(chat_id, limited, outside=outside)
         if command is not None:
             self._queue.enqueue(command)
         logger.info(

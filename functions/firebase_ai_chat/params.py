@@ -12,3 +12,6 @@ OPENAI_API_MODE = params.StringParam("OPENAI_API_MODE", default="responses")
 """``chat`` for Chat Completions (any OpenAI-compatible server at ``OPENAI_BASE_URL``); else the Responses API."""
 OPENAI_STREAM = params.StringParam("OPENAI_STREAM", default="1")
 """``0`` turns streaming off."""
+CHAT_PAUSED = params.BoolParam("CHAT_PAUSED", default=False)
+"""The global switch: ``true`` stops every model call of the app (posts are refused with ``unavailable``,
+runs end their turn before their next model call). Off by default."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
 from .models import AssistantConfig, Author, ChatCommand, ChatState
 from .run_state import EngineContextRecord, PendingCall, RunState, context_path, run_path
+from .spending import Meter, Spending, limit_reached
 from .stop import StopRequested, StopSignal, stop_run
 from .store import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause, read_record
 from .streaming import StreamWriter
@@ -67,6 +68,8 @@ class WorkerParts:
     stream_interval: float
     assistants: Mapping[str, AssistantConfig]
     handoffs: Mapping[str, Handoffs]
+    spending: Spending | None = None
+    """Limits and the switch (``spending``); ``None``: the run is never metered."""
 
 
 def live_run(loaded: Loaded, dispatch_id: str) -> RunState | None:
@@ -90,6 +93,7 @@ class RunLoop:
         self._signal = StopSignal(command.dispatch_id)
         self._partial: dict[int, str] = {}
         self._base, self._progress, self._version = self._load()
+        self._meter: Meter | None = parts.spending.meter(parts.store, self._chat.user_id) if parts.spending else None
         self._log = type(log)(log.logger, {**(log.extra or {}), "assistantId": self._progress.config.assistant_id})
 
     @property
@@ -145,6 +149,8 @@ class RunLoop:
                 case Next.END_TURN:
                     end_turn(self._progress, self._context(self._progress.run.turn_assistant_id))
                     self._commit(done=False)
+                case Next.ASK_MODEL if self._refused():
+                    continue
                 case Next.ASK_MODEL:
                     if self._progress.run.turn >= scaled(MAX_TURNS, self._progress.run):
                         raise ChatError(ErrorCode.INTERNAL, "The assistant used too many tool steps.", permanent=True)
@@ -152,6 +158,15 @@ class RunLoop:
                 case Next.FINISH:
                     self._finish()
                     return
+
+    def _refused(self) -> bool:
+        """The switch or a used-up allowance ends the turn before the model call (``spending``)."""
+        refusal = self._meter.refusal(self._progress.run) if self._meter else None
+        if refusal is None:
+            return False
+        self._log.info("no model call: %s", refusal)
+        limit_reached(self._progress, self._chat, self._context(self._progress.config.assistant_id), refusal)
+        return True
 
     def _context(self, assistant_id: str | None) -> EngineContextRecord:
         """An assistant's engine context: as changed by this delivery, else as stored."""
@@ -262,8 +277,12 @@ class RunLoop:
         """Write the progress in one commit against the chat as it is; re-read it on a conflict."""
         signed = {"version": self._version + 1, "writer": self._mark.writer}
         self._progress.run = self._progress.run.model_copy(update=signed)
+        increments: dict[str, dict[str, float]] = {}
+        if self._meter is not None and (done or next_step(self._progress.run) is Next.SUSPEND):
+            self._progress.run, increments = self._meter.billed(self._progress.run)  # once per delivery
         for attempt in range(MAX_ATTEMPTS):
             write, ended = to_write(self._progress, self._chat, done=done)
+            write = replace(write, increments=increments)
             try:
                 self._base = self._parts.store.commit(self._base, write)
             except Conflict:

@@ -121,6 +121,10 @@ class RunState(_Record):
     model: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    billed_tokens: int = 0
+    """Tokens of this run already added to the user's usage (limits; see ``spending``)."""
+    billed_cost: float = 0.0
+    """Cost of this run already added to the user's usage."""
     outcome: RunOutcome | None = None
     error: str | None = None
     writer: str | None = None
@@ -146,9 +150,10 @@ class RunState(_Record):
 
 
 class EngineContextRecord(_Record):
-    """``chats/{id}/contexts/{assistantId}``: an assistant's engine context and the tool
-    outputs it still owes its model (calls answered while another assistant had the chat), and what a
-    stopped run did not send (its input, the stopped answer: ``stop.py``)."""
+    """``chats/{id}/contexts/{assistantId}``: an assistant's engine context and the inputs it
+    still owes its model (tool calls answered while another assistant had the chat; the input of a
+    turn a limit or the switch ended before its model call; what a stopped run did not send: its
+    input, the stopped answer, ``stop.py``)."""
 
     context: dict[str, Any] = Field(default_factory=dict)
     pending: list[EngineInputRecord] = Field(default_factory=list)

@@ -12,7 +12,15 @@ chat document**, so every change of a chat is serialized through it: records
 read with the chat stay consistent until the commit, and nobody needs a
 transaction. ``update`` loads, applies a change and commits, retrying a
 conflict after a short random pause (concurrent writers never retry in
-lockstep). The Firestore adapter (``firestore/store.py``) and the in-memory
+lockstep).
+
+A change may also read and write documents *outside* the chat (e.g. the
+user's usage, ``chatUsage/{uid}``): ``load(..., outside=[path])`` reads them
+in the same round trip with their versions, and a ``ChatWrite.outside`` write
+is preconditioned on the version read (or on absence), so a commit conflicts
+when either the chat or that document changed. ``ChatWrite.increments`` adds
+to numeric fields of an outside document blindly (Firestore's ``Increment``):
+counters that only grow need no read. The Firestore adapter (``firestore/store.py``) and the in-memory
 one (``testing/memory_store.py``) implement it; the core imports no database SDK.
 """
 
@@ -58,6 +66,18 @@ class ChatSnapshot(Protocol):
         """The private record at ``chats/{id}/{path}``, or ``None``."""
         ...
 
+    def outside(self, path: str) -> dict[str, Any] | None:
+        """The document at ``path`` (from the database root) read with the chat, or ``None``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A document outside the chat as ``load`` read it: its fields (``None``: absent) and version."""
+
+    data: dict[str, Any] | None
+    version: Version | None = None
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -73,6 +93,12 @@ class Loaded:
     records: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
     fetch: Callable[[str], dict[str, Any] | None] | None = field(default=None, compare=False, repr=False)
     _fetched: dict[str, dict[str, Any] | None] = field(default_factory=dict, compare=False, repr=False)
+    documents: Mapping[str, Outside] = field(default_factory=dict)
+    """Documents outside the chat read with it (``load(..., outside=...)``), by path from the root."""
+
+    def outside(self, path: str) -> dict[str, Any] | None:
+        """The outside document at ``path`` as loaded (``KeyError`` if it was not)."""
+        return self.documents[path].data
 
     def record(self, path: str) -> dict[str, Any] | None:
         """The record at ``path`` (fetched now if it was not loaded)."""
@@ -85,11 +111,18 @@ class Loaded:
         return self._fetched[path]
 
     def advanced(
-        self, *, state: ChatState | None, version: Version | None, records: Mapping[str, dict[str, Any] | None]
+        self,
+        *,
+        state: ChatState | None,
+        version: Version | None,
+        records: Mapping[str, dict[str, Any] | None],
+        documents: Mapping[str, Outside] | None = None,
     ) -> Loaded:
-        """This snapshot after a commit of ``state`` and ``records`` that made the chat ``version``."""
+        """This snapshot after a commit of ``state``, ``records`` (and outside ``documents``) that made
+        the chat ``version``."""
         merged = {**self.records, **self._fetched, **records}
-        return replace(self, state=state, version=version, records=merged, _fetched={})
+        outside = {**self.documents, **(documents or {})}
+        return replace(self, state=state, version=version, records=merged, _fetched={}, documents=outside)
 
 
 @dataclass(frozen=True)
@@ -105,11 +138,15 @@ class ChatWrite:
     state: ChatState | None = None
     messages: Mapping[str, ChatMessage] = field(default_factory=dict)
     records: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
+    outside: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    """Outside documents to replace, by path: each only if still at the version loaded (see the module)."""
+    increments: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Blind additions to outside documents: path → dotted field path → amount (created if absent)."""
 
     @property
     def is_empty(self) -> bool:
         """Nothing to write."""
-        return self.state is None and not self.messages and not self.records
+        return self.state is None and not self.messages and not self.records and not self.outside
 
 
 Change = Callable[[ChatSnapshot], tuple[ChatWrite, T]]
@@ -152,8 +189,8 @@ class ChatStore(Protocol):
         """A fresh, unique document id."""
         ...
 
-    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
-        """The chat and the records at ``paths``, in one round trip."""
+    def load(self, chat_id: str, paths: Sequence[str] = (), *, outside: Sequence[str] = ()) -> Loaded:
+        """The chat, the records at ``paths`` and the ``outside`` documents, in one round trip."""
         ...
 
     def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
@@ -163,8 +200,13 @@ class ChatStore(Protocol):
         """
         ...
 
-    def update(self, chat_id: str, change: Change[T], *, reads: Sequence[str] = ()) -> T:
-        """Load (with the records at ``reads``), apply ``change``, commit; retry on conflict."""
+    def update(self, chat_id: str, change: Change[T], *, reads: Sequence[str] = (), outside: Sequence[str] = ()) -> T:
+        """Load (with the records at ``reads`` and the ``outside`` documents), apply ``change``, commit;
+        retry on conflict."""
+        ...
+
+    def read_outside(self, path: str) -> Outside:
+        """One document outside any chat, read on its own."""
         ...
 
     def stream_message(
@@ -213,17 +255,17 @@ class OptimisticStore(ABC):
     max_attempts: int = MAX_ATTEMPTS
 
     @abstractmethod
-    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
+    def load(self, chat_id: str, paths: Sequence[str] = (), *, outside: Sequence[str] = ()) -> Loaded:
         """See ``ChatStore.load``."""
 
     @abstractmethod
     def commit(self, base: Loaded, write: ChatWrite) -> Loaded:
         """See ``ChatStore.commit``."""
 
-    def update(self, chat_id: str, change: Change[T], *, reads: Sequence[str] = ()) -> T:
+    def update(self, chat_id: str, change: Change[T], *, reads: Sequence[str] = (), outside: Sequence[str] = ()) -> T:
         """See ``ChatStore.update``; after ``max_attempts`` conflicts, ``unavailable`` (transient)."""
         for attempt in range(self.max_attempts):
-            base = self.load(chat_id, reads)
+            base = self.load(chat_id, reads, outside=outside)
             write, result = change(base)
             if write.is_empty:
                 return result

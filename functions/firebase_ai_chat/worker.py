@@ -33,6 +33,7 @@ from .hooks import CompletionEvent, RunHooks
 from .models import AssistantConfig, ChatCommand, ErrorInfo
 from .run_loop import Mark, RunLoop, Stale, WorkerParts
 from .run_state import RunOutcome, RunState, run_path
+from .spending import Spending
 from .status import ChatStatus, check_transition
 from .store import ChatSnapshot, ChatStore, ChatWrite, read_record
 from .streaming import STREAM_INTERVAL
@@ -95,9 +96,11 @@ class ChatWorker:
         stream_interval: float = STREAM_INTERVAL,
         assistants: Sequence[AssistantConfig] = (),
         handoffs: Mapping[str, Handoffs] | None = None,
+        spending: Spending | None = None,
     ) -> None:
         """``assistants`` are the ones a tool may hand over to by name; ``handoffs`` limit where each
-        assistant may hand the chat (an assistant not named there may hand it anywhere)."""
+        assistant may hand the chat (an assistant not named there may hand it anywhere); ``spending``
+        meters runs against the users' limits and the global switch (see ``spending``)."""
         all_hooks = (*hooks, *((_CompletionHook(on_complete),) if on_complete else ()))
         self._parts = WorkerParts(
             store=store,
@@ -109,6 +112,7 @@ class ChatWorker:
             stream_interval=stream_interval,
             assistants={assistant.assistant_id: assistant for assistant in assistants},
             handoffs=dict(handoffs or {}),
+            spending=spending,
         )
 
     def handle(self, command: ChatCommand, *, delivery: Delivery | None = None) -> None:
@@ -172,7 +176,7 @@ class ChatWorker:
             hook.on_complete(event)
 
     def _fail(self, command: ChatCommand, error: ErrorInfo, mark: Mark, log: _Log) -> None:
-        change = failing(command.dispatch_id, error, mark=mark)
+        change = failing(command.dispatch_id, error, mark=mark, spending=self._parts.spending)
         if not self._parts.store.update(command.chat_id, change, reads=[run_path(command.dispatch_id)]):
             log.warning("not failing the chat: it moved on, or another delivery is advancing its run")
 
@@ -184,18 +188,20 @@ def _advanced_by_another(run: RunState, mark: Mark | None) -> bool:
 
 
 def failing(
-    dispatch_id: str, error: ErrorInfo, *, mark: Mark | None = None
+    dispatch_id: str, error: ErrorInfo, *, mark: Mark | None = None, spending: Spending | None = None
 ) -> Callable[[ChatSnapshot], tuple[ChatWrite, bool]]:
     """A change that fails the chat (and marks its run) if it is still running ``dispatch_id``.
 
     With the ``mark`` of a failing delivery, a run that another delivery wrote since this one first
-    read it is left alone: that delivery is advancing it (and fails it itself if it must)."""
+    read it is left alone: that delivery is advancing it (and fails it itself if it must). With
+    ``spending`` the run's unbilled tokens and cost are billed to the user in the same commit."""
 
     def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, bool]:
         current = snapshot.state
         if current is None or not current.is_running(dispatch_id):
             return ChatWrite(), False
         records: dict[str, dict[str, Any] | None] = {}
+        increments: dict[str, dict[str, float]] = {}
         run = read_record(snapshot, run_path(dispatch_id), RunState)
         if run is not None:
             if _advanced_by_another(run, mark):
@@ -203,9 +209,11 @@ def failing(
             signed = {"outcome": RunOutcome.FAILED, "error": error.message, "version": run.version + 1}
             if mark is not None:
                 signed["writer"] = mark.writer
+            if spending is not None:
+                run, increments = spending.billed(run, current.user_id)
             records[run_path(dispatch_id)] = run.model_copy(update=signed).to_record()
         check_transition(current.status, ChatStatus.FAILED)
         failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error, "stop_requested": None})
-        return ChatWrite(state=failed, records=records), True
+        return ChatWrite(state=failed, records=records, increments=increments), True
 
     return change

@@ -86,6 +86,28 @@ const scenarios = {
     assert.ok(await chat.testid("error").isVisible());
   },
 
+  /** A guest over the daily post limit: the refusal is shown, nothing is added, the draft stays. */
+  async limited(chat) {
+    const limit = Number(process.env.GUEST_DAILY_POSTS);
+    await chat.signInAsGuest();
+    for (let index = 1; index <= limit; index += 1) {
+      await chat.say(`add ${index}`);
+      await chat.settled();
+    }
+    assert.deepEqual((await chat.facts()).data, { sum: (limit * (limit + 1)) / 2 });
+    const count = await chat.testid("message").count();
+    chat.allow(/status of 429/); // the browser's own log of the refused call
+    await chat.testid("message-input").fill("add 100");
+    await chat.testid("send").click();
+    await chat.testid("error").waitFor();
+    const shown = await chat.testid("error").textContent();
+    const reset = /It resets at 00:00 UTC, in (\d+ h )?\d+ min\.$/;
+    assert.ok(shown.startsWith(`You have reached your daily limit of ${limit} messages. `), shown);
+    assert.match(shown, reset, "the refusal says when the limit resets");
+    assert.equal(await chat.testid("message-input").inputValue(), "add 100", "the refused message is kept to send later");
+    assert.equal(await chat.testid("message").count(), count, "a refused post added a message");
+  },
+
   /** Streamed text grows in place: a partial answer is in the page before the final one. */
   async streaming(chat) {
     await chat.signInAsGuest();

@@ -30,6 +30,9 @@ const closeCalculate = httpsCallable(functions, "closeCalculate");
 const stopCalculate = httpsCallable(functions, "stopCalculate");
 
 const view = new ChatView();
+
+/** A refused call's message as a person reads it (the SDK appends the HTTP status, e.g. " [429]"). */
+const readable = (error) => error.message.replace(/ \[\d{3}\]$/, "");
 const state = { user: null, chat: null, chatListeners: [], listListener: null, chatsSnapshot: null };
 
 function stopChatListeners() {
@@ -96,7 +99,7 @@ async function send(event) {
     }
     input.value = "";
   } catch (error) {
-    view.showError(error.message);
+    view.showError(readable(error)); // e.g. a limit reached: the message stays in the input
   } finally {
     $("send").disabled = false;
     input.focus();
@@ -109,7 +112,7 @@ async function closeChat() {
   try {
     await closeCalculate({ chatDocument: state.chat });
   } catch (error) {
-    view.showError(error.message);
+    view.showError(readable(error));
     $("close-chat").disabled = false;
   }
 }

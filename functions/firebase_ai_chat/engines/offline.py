@@ -6,7 +6,9 @@ tool into a tool call; a message with no such clause is answered
 ``You said "<text>".``. Tool outputs are answered ``<tool>: <output>`` (or
 ``<tool> failed: <error>``). The same input always gives the same answer.
 ``decide`` is the pure function behind it, so a fake model server can speak
-any wire protocol with the same behaviour.
+any wire protocol with the same behaviour. It reports a deterministic usage
+estimate (``estimate_tokens``: about 4 characters a token, instructions and
+inputs in, texts and calls out), so token limits work offline too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import AssistantText, EngineInput, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput
+from .base import AssistantText, EngineInput, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
 
 _CLAUSES = re.compile(r"\s*(?:[,;]|\band then\b|\bthen\b|\band\b)\s*", re.IGNORECASE)
 
@@ -87,6 +89,23 @@ def decide(
     return texts, calls
 
 
+CHARS_PER_TOKEN = 4
+"""The offline engine's token estimate: one token per 4 characters (rounded up)."""
+
+
+def estimate_tokens(text: str) -> int:
+    """The offline estimate of ``text``'s tokens."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def estimated_usage(request: EngineRequest, texts: Sequence[str], calls: Sequence[ToolCall]) -> Usage:
+    """The offline engine's usage of one turn: the instructions and inputs in, the texts and calls out."""
+    inputs = [item.output if isinstance(item, ToolOutput) else item.text for item in request.input]
+    sent = "".join([request.assistant.instructions, *inputs])
+    answered = "".join([*texts, *(call.name + call.arguments for call in calls)])
+    return Usage(input_tokens=estimate_tokens(sent), output_tokens=estimate_tokens(answered))
+
+
 class OfflineEngine:
     """The ``Engine`` that answers with ``decide``; its context counts turns (for unique call ids)."""
 
@@ -106,4 +125,5 @@ class OfflineEngine:
         )
         if not texts and not calls:
             texts = ["(nothing to answer)"]
-        return EngineReply(texts=texts, tool_calls=calls, model="offline", context={"turn": turn})
+        usage = estimated_usage(request, texts, calls)
+        return EngineReply(texts=texts, tool_calls=calls, model="offline", context={"turn": turn}, usage=usage)

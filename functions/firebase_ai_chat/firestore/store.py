@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from google.cloud import firestore
 from ..errors import ChatError, ErrorCode
 from ..models import CHATS, Author, ChatMessage, ChatState
 from ..retention import EXPIRES_AT, expiry
-from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, Version, stored_fields
+from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, Outside, Version, stored_fields
 
 T = TypeVar("T")
 
@@ -60,6 +60,23 @@ def _content(document: dict[str, Any] | None) -> dict[str, Any]:
     return {key: value for key, value in stored_fields(document or {}).items() if key != EXPIRES_AT}
 
 
+def _outside(snapshot: Any) -> Outside:
+    return Outside(snapshot.to_dict(), snapshot.update_time) if snapshot.exists else Outside(None, None)
+
+
+def _increments(amounts: Mapping[str, float]) -> dict[str, Any]:
+    """Nested fields with ``Increment`` leaves, for a merging ``set``:
+    ``{"a.b": 1}`` → ``{"a": {"b": Increment(1)}}``."""
+    nested: dict[str, Any] = {}
+    for dotted, amount in amounts.items():
+        *parents, leaf = dotted.split(".")
+        level = nested
+        for part in parents:
+            level = level.setdefault(part, {})
+        level[leaf] = firestore.Increment(amount)
+    return nested
+
+
 class FirestoreChatStore(OptimisticStore):
     """``ChatStore`` on a ``google.cloud.firestore.Client``."""
 
@@ -82,10 +99,11 @@ class FirestoreChatStore(OptimisticStore):
         """A Firestore auto-id."""
         return self._client.collection(self.collection).document().id
 
-    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
-        """The chat and the records at ``paths`` in one ``BatchGetDocuments``."""
+    def load(self, chat_id: str, paths: Sequence[str] = (), *, outside: Sequence[str] = ()) -> Loaded:
+        """The chat, the records at ``paths`` and the ``outside`` documents in one ``BatchGetDocuments``."""
         chat = self._chat(chat_id)
         references = {chat.path: "", **{_child(chat, path).path: path for path in paths}}
+        references.update({path: f"/{path}" for path in outside})
         found: dict[str, Any] = {}
         for snapshot in self._client.get_all([self._client.document(p) for p in references]):
             found[references[snapshot.reference.path]] = snapshot
@@ -97,7 +115,12 @@ class FirestoreChatStore(OptimisticStore):
             version=state_snapshot.update_time if state_snapshot.exists else None,
             records={path: found[path].to_dict() if found[path].exists else None for path in paths},
             fetch=lambda path: self.read_record(chat_id, path),
+            documents={path: _outside(found[f"/{path}"]) for path in outside},
         )
+
+    def read_outside(self, path: str) -> Outside:
+        """One document outside any chat, read on its own."""
+        return _outside(self._client.document(path).get())
 
     def read_record(self, chat_id: str, path: str) -> dict[str, Any] | None:
         """One record, read on its own."""
@@ -127,6 +150,7 @@ class FirestoreChatStore(OptimisticStore):
                 batch.delete(_child(reference, path))
             else:
                 batch.set(_child(reference, path), {**record, **expires})
+        self._write_outside(batch, base, write)
         try:
             results = _refused(batch.commit)
         except exceptions.Cancelled:  # an unknown outcome: applied or not?
@@ -137,7 +161,25 @@ class FirestoreChatStore(OptimisticStore):
         if state is not None:
             created = base.state.created_at if base.state and base.version is not None else version
             stored = state.model_copy(update={"created_at": created, "updated_at": version})
-        return base.advanced(state=stored, version=version, records=write.records)
+        first = (state is not None) + len(write.messages) + len(write.records)
+        written = {
+            path: Outside(dict(data), results[first + index].update_time)
+            for index, (path, data) in enumerate(write.outside.items())
+        }
+        return base.advanced(state=stored, version=version, records=write.records, documents=written)
+
+    def _write_outside(self, batch: Any, base: Loaded, write: ChatWrite) -> None:
+        """The outside documents, each preconditioned on the version loaded (created when absent), then
+        the blind increments (a merge, so a missing document is created)."""
+        for path, data in write.outside.items():
+            reference = self._client.document(path)
+            version = base.documents[path].version if path in base.documents else None
+            if version is None:
+                batch.create(reference, data)
+            else:
+                batch.update(reference, data, option=self._client.write_option(last_update_time=version))
+        for path, amounts in write.increments.items():
+            batch.set(self._client.document(path), _increments(amounts), merge=True)
 
     def _settled(self, base: Loaded, write: ChatWrite, state: ChatState | None) -> Version:
         """The chat's version after a commit whose outcome is unknown, if it was applied; ``Conflict`` if not.

@@ -74,6 +74,17 @@ class EmulatorClient:
         body = response.json()
         return User(uid=body["localId"], id_token=body["idToken"], email=email)
 
+    def sign_in_anonymously(self) -> User:
+        """Sign in a new guest (anonymous sign-in) on the Auth emulator."""
+        response = self._http.post(
+            f"http://{self.auth_host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=demo-api-key",
+            json={"returnSecureToken": True},
+            timeout=30,
+        )
+        response.raise_for_status()
+        body = response.json()
+        return User(uid=body["localId"], id_token=body["idToken"])
+
     def with_claims(self, user: User, claims: dict[str, Any]) -> User:
         """Give ``user`` custom claims (as the Admin SDK's ``set_custom_user_claims``) and sign in again:
         the returned user's ID token carries them."""

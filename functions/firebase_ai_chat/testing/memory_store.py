@@ -12,20 +12,39 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..models import Author, ChatMessage, ChatState
 from ..retention import expiry
-from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, StoreStats, Version, chat_document, message_document
+from ..store import (
+    ChatWrite,
+    Conflict,
+    Loaded,
+    OptimisticStore,
+    Outside,
+    StoreStats,
+    Version,
+    chat_document,
+    message_document,
+)
 
 
 @dataclass
 class _Document:
     data: dict[str, Any]
     version: int
+
+
+def _root(path: str) -> str:
+    """The key of a document addressed from the root (``chatUsage/u1``), apart from chat keys."""
+    return f"/{path}"
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deep_copy(value) if isinstance(value, dict) else value for key, value in data.items()}
 
 
 class InMemoryChatStore(OptimisticStore):
@@ -54,12 +73,13 @@ class InMemoryChatStore(OptimisticStore):
         self.stats.reads += 1
         return self._documents.get(key)
 
-    def load(self, chat_id: str, paths: Sequence[str] = ()) -> Loaded:
-        """The chat and the records at ``paths``, as one consistent read."""
+    def load(self, chat_id: str, paths: Sequence[str] = (), *, outside: Sequence[str] = ()) -> Loaded:
+        """The chat, the records at ``paths`` and the ``outside`` documents, as one consistent read."""
         with self._lock:
             self.stats.rpcs += 1
             chat = self._get(chat_id)
             records = {path: self._copy(self._get(f"{chat_id}/{path}")) for path in paths}
+            documents = {path: self._outside(self._get(_root(path))) for path in outside}
         state = ChatState.model_validate(chat.data) if chat else None
         return Loaded(
             chat_id=chat_id,
@@ -67,11 +87,26 @@ class InMemoryChatStore(OptimisticStore):
             version=chat.version if chat else None,
             records=records,
             fetch=lambda path: self.read_record(chat_id, path),
+            documents=documents,
         )
+
+    def _outside(self, document: _Document | None) -> Outside:
+        return Outside(self._copy(document), document.version if document else None)
+
+    def read_outside(self, path: str) -> Outside:
+        """One document outside any chat, read on its own."""
+        with self._lock:
+            self.stats.rpcs += 1
+            return self._outside(self._get(_root(path)))
+
+    def outside_now(self, path: str) -> dict[str, Any] | None:
+        """An outside document as it is (not counted: for assertions)."""
+        with self._lock:
+            return self._copy(self._documents.get(_root(path)))
 
     @staticmethod
     def _copy(document: _Document | None) -> dict[str, Any] | None:
-        return dict(document.data) if document else None
+        return _deep_copy(document.data) if document else None
 
     def read_record(self, chat_id: str, path: str) -> dict[str, Any] | None:
         """One record, read on its own."""
@@ -87,6 +122,7 @@ class InMemoryChatStore(OptimisticStore):
             current = self._documents.get(base.chat_id)
             if (current.version if current else None) != base.version:
                 raise Conflict(base.chat_id)
+            self._check_outside(base, write)
             now = self._now()
             state = write.state or base.state
             version = None
@@ -102,17 +138,45 @@ class InMemoryChatStore(OptimisticStore):
                     self._documents.pop(key, None)
                 else:
                     self._put(key, dict(record), now)
+            written = {
+                path: Outside(_deep_copy(data), self._put(_root(path), _deep_copy(data), None))
+                for path, data in write.outside.items()
+            }
+            for path, amounts in write.increments.items():
+                self._increment(_root(path), amounts)
             stored = ChatState.model_validate(self._documents[base.chat_id].data) if state else None
             watchers = list(self._watchers.get(base.chat_id, ()))
             self.stats.listened += len(watchers)
         for on_change in watchers:  # as Firestore's listeners: after the commit, one billed read each
             on_change(stored)
-        return base.advanced(state=stored, version=version, records=write.records)
+        return base.advanced(state=stored, version=version, records=write.records, documents=written)
 
-    def _put(self, key: str, data: dict[str, Any], now: datetime) -> int:
+    def _check_outside(self, base: Loaded, write: ChatWrite) -> None:
+        """``Conflict`` unless every outside document written is still at the version loaded."""
+        for path in write.outside:
+            current = self._documents.get(_root(path))
+            loaded = base.documents[path].version if path in base.documents else None
+            if (current.version if current else None) != loaded:
+                raise Conflict(path)
+
+    def _increment(self, key: str, amounts: Mapping[str, float]) -> None:
+        """Add to dotted numeric fields, creating the document and maps as Firestore's merge does."""
+        document = self._documents.get(key)
+        data = _deep_copy(document.data) if document else {}
+        for dotted, amount in amounts.items():
+            *parents, leaf = dotted.split(".")
+            level = data
+            for part in parents:
+                level = level.setdefault(part, {})
+            level[leaf] = level.get(leaf, 0) + amount
+        self._put(key, data, None)
+
+    def _put(self, key: str, data: dict[str, Any], now: datetime | None) -> int:
+        """Write a document; ``now`` (``None`` for a document outside any chat, which never expires)
+        stamps the chat's retention."""
         self.stats.writes += 1
         version = next(self._versions)
-        self._documents[key] = _Document({**data, **expiry(self.retention, now)}, version)
+        self._documents[key] = _Document({**data, **(expiry(self.retention, now) if now else {})}, version)
         return version
 
     def stream_message(
