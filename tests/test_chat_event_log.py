@@ -71,3 +71,11 @@ def test_update_times_one_microsecond_apart_stay_apart() -> None:
     start = datetime(2026, 11, 24, 6, 0, 0, 0, tzinfo=UTC)
     stamps = [micros(start + timedelta(microseconds=n)) for n in range(0, 2_000_000, 7)]
     assert stamps == [stamps[0] + n for n in range(0, 2_000_000, 7)]
+
+
+def test_a_stream_starts_with_the_status_whichever_listener_answers_first() -> None:
+    log = ChatEventLog()
+    assert log.messages_changed([message(11, "m", "Hi")], read_time=12) == [], "a message before the status"
+    events = log.chat_changed(12, chat("userInput", 1))
+    assert [e.kind for e in events] == [EventKind.STATUS, EventKind.MESSAGE, EventKind.DONE]
+    assert [e.data.text for e in events if e.kind is EventKind.MESSAGE] == ["Hi"]  # type: ignore[attr-defined]

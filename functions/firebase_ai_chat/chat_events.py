@@ -131,6 +131,7 @@ class ChatEventLog:
         self.finished = False
         self._chat: tuple[int, dict[str, Any]] | None = None
         self._messages_seen_at = -1  # the messages listener's read time (microseconds)
+        self._early: tuple[list[MessageVersion], int] | None = None  # messages seen before the chat
 
     def chat_changed(self, version: int, document: dict[str, Any]) -> list[Event]:
         """The chat document at update time ``version``."""
@@ -147,10 +148,18 @@ class ChatEventLog:
                 stopped_dispatch_id=document.get("stoppedDispatchId"),
             )
             events.append(Event(EventKind.STATUS, str(self.cursor), status))
+        if self._early is not None:  # the messages listener answered first: its messages follow the status
+            early, self._early = self._early, None
+            return events + self.messages_changed(*early)
         return events + self._done()
 
     def messages_changed(self, messages: list[MessageVersion], read_time: int) -> list[Event]:
-        """All the chat's messages as the messages listener saw them at ``read_time``."""
+        """All the chat's messages as the messages listener saw them at ``read_time`` (held until the
+        chat's first version is known: a stream starts with its ``status``, whichever listener answers
+        first)."""
+        if self._chat is None:
+            self._early = (messages, read_time)
+            return []
         events = []
         for version in sorted((m for m in messages if m.key > self.cursor.message), key=lambda m: m.key):
             self.cursor = replace(self.cursor, message=version.key)
