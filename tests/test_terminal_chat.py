@@ -24,7 +24,10 @@ def terminal_chat(*args: str) -> pexpect.spawn:
         timeout=90,
         dimensions=(40, 200),
     )
-    child.expect_exact("Your turn")
+    try:
+        child.expect_exact("Your turn")
+    except pexpect.EOF:
+        pytest.fail(f"the terminal chat ended before its prompt; it printed:\n{child.before}")
     return child
 
 
