@@ -18,7 +18,7 @@
    what a stop costs (a streamed answer stopped by its worker; a run not started, stopped by the call).
 5. **Limits**: the counts of the text and tool turns again with per-user limits on (the usage
    document read with the chat and written in the post's commit; the worker reads it once and bills
-   tokens in its last commit): the target is at most one more read and one more write per side.
+   tokens in its last commit; its task carries the usage the post wrote, so it reads nothing more).
 
 Run: ``./emulator/exec -- python bench/turn_costs.py [rounds]``.
 """
@@ -372,7 +372,10 @@ def limits_report(without: dict[str, Counts]) -> None:
             f"| {name} | on | {on.reads} | {on.writes} | {on.commits} | {on.rpcs} | "
             f"{on.reads - off.reads} | {on.writes - off.writes} |"
         )
-    print("\n(one read and one write for the post's count, one read and one write for the worker's billing)\n")
+    print(
+        "\n(one read and one write for the post's count, in its round trip and commit; the worker meters the run "
+        "on the usage the post wrote, which its task carries, and bills with one write in its last commit)\n"
+    )
 
 
 def report(rounds: int) -> None:

@@ -32,7 +32,7 @@ from .client_keys import keyed_id, message_id, owned, replayed, rerun
 from .engines.base import UserInput
 from .errors import ChatError, ErrorCode
 from .handover import hand_back, hand_over
-from .limits import Limits
+from .limits import Limits, UsageDocument
 from .models import (
     AssistantConfig,
     Author,
@@ -67,6 +67,12 @@ def _data_dict(data: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
 
 def _command_meta(meta: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(meta) if meta is not None else None
+
+
+def _metered(command: ChatCommand, usage: list[UsageDocument]) -> ChatCommand:
+    """``command`` carrying the usage its post wrote (the last attempt's: the one committed), so the
+    worker meters the run without reading it again."""
+    return command.model_copy(update={"usage": usage[-1]}) if usage else command
 
 
 def _result(collection: str, chat_id: str, state: ChatState) -> ChatResult:
@@ -321,13 +327,21 @@ class AssistantChat:
         change = functools.partial(
             _create, state=state, messages=written, command=first_run if messages else None, key=key
         )
+        usage: list[UsageDocument] = []
         limited, outside = guarded(
-            change, self._gate, self._paused, user_id=user_id, limits=limits, posts=int(bool(messages)), chats=1
+            change,
+            self._gate,
+            self._paused,
+            user_id=user_id,
+            limits=limits,
+            posts=int(bool(messages)),
+            chats=1,
+            written=usage,
         )
         stored, command = self._store.update(chat_id, limited, outside=outside)
         logger.info("chat created", extra={"chatId": chat_id, "dispatchId": stored.latest_dispatch_id})
         if command is not None:
-            self._queue.enqueue(command)
+            self._queue.enqueue(_metered(command, usage))
         return _result(self._store.collection, chat_id, stored)
 
     def post_message(
@@ -356,10 +370,13 @@ class AssistantChat:
             command_meta=command_meta,
             new_id=self._store.new_id,
         )
-        limited, outside = guarded(change, self._gate, self._paused, user_id=user_id, limits=limits, posts=1, chats=0)
+        usage: list[UsageDocument] = []
+        limited, outside = guarded(
+            change, self._gate, self._paused, user_id=user_id, limits=limits, posts=1, chats=0, written=usage
+        )
         state, command = self._store.update(chat_id, limited, outside=outside)
         if command is not None:
-            self._queue.enqueue(command)
+            self._queue.enqueue(_metered(command, usage))
         logger.info(
             "message posted",
             extra={"chatId": chat_id, "dispatchId": state.next_dispatch_id or state.latest_dispatch_id},

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from .errors import ChatError, ErrorCode
 
@@ -117,3 +118,51 @@ def reached(kind: Kind, period: Period, limits: Limits, now: datetime) -> str:
 def exhausted(kind: Kind, period: Period, limits: Limits, now: datetime) -> ChatError:
     """The ``resource-exhausted`` refusal of a reached limit."""
     return ChatError(ErrorCode.RESOURCE_EXHAUSTED, reached(kind, period, limits, now))
+
+
+def day_key(now: datetime) -> str:
+    """The UTC day of ``now``: ``2026-11-30``."""
+    return now.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def month_key(now: datetime) -> str:
+    """The UTC month of ``now``: ``2026-11``."""
+    return now.astimezone(UTC).strftime("%Y-%m")
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class Tally(_Doc):
+    """What a user used in one period."""
+
+    posts: int = 0
+    chats: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+
+
+class UsageDocument(_Doc):
+    """``chatUsage/{uid}``: tallies by period key and the limits of the user's tier."""
+
+    user_id: str
+    days: dict[str, Tally] = Field(default_factory=dict)
+    months: dict[str, Tally] = Field(default_factory=dict)
+    limits: Limits | None = None
+
+    def day(self, now: datetime) -> Tally:
+        """The tally of ``now``'s UTC day."""
+        return self.days.get(day_key(now), Tally())
+
+    def month(self, now: datetime) -> Tally:
+        """The tally of ``now``'s UTC month."""
+        return self.months.get(month_key(now), Tally())
+
+    def period(self, period: Period, now: datetime) -> Tally:
+        """The tally of ``now``'s UTC day or month."""
+        return self.day(now) if period == "day" else self.month(now)
+
+    def to_document(self) -> dict[str, Any]:
+        """The Firestore fields."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

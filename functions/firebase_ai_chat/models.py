@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from .errors import ChatError, ErrorCode
+from .limits import UsageDocument
 from .status import ChatStatus
 
 MAX_MESSAGE_LENGTH = 4000
@@ -162,6 +163,9 @@ class ChatCommand(Model):
     """The user's messages of the dispatch, when the caller knew them (the worker then needs no query)."""
     assistant_id: str | None = None
     """The assistant expected to answer (the worker reads its engine context with the chat)."""
+    usage: UsageDocument | None = None
+    """The user's usage as the post that started the run wrote it (limits on): the worker meters the
+    run on it instead of reading the usage document again."""
 
     @property
     def task_id(self) -> str:

@@ -93,7 +93,9 @@ class RunLoop:
         self._signal = StopSignal(command.dispatch_id)
         self._partial: dict[int, str] = {}
         self._base, self._progress, self._version = self._load()
-        self._meter: Meter | None = parts.spending.meter(parts.store, self._chat.user_id) if parts.spending else None
+        self._meter: Meter | None = (
+            parts.spending.meter(parts.store, self._chat.user_id, known=command.usage) if parts.spending else None
+        )
         self._log = type(log)(log.logger, {**(log.extra or {}), "assistantId": self._progress.config.assistant_id})
 
     @property

@@ -2,15 +2,16 @@
 
 Before each model call a delivery asks its ``Meter`` whether it may call the model: not while the
 app is paused (the switch), nor once the user's tokens or cost for the day or month (as the usage
-document read once per delivery shows them, plus what this run has not billed yet) reach the limits
+document shows them: as the post that started the run wrote it, carried by its command, or read once, plus what this run has not billed yet) reach the limits
 of the user's tier (stored in the usage document by their last post). Refused, the run ends its turn
 with an AI message saying why (``limit_reached``); the user's input waits in the assistant's context for
 the next run, so nothing the user wrote is lost. A model call in progress always finishes.
 
 Billing: the commit that ends or suspends a delivery adds the run's tokens and cost not billed yet to
 the usage document (blind increments) and records them in the run (``billedTokens``,
-``billedCost``) in the same commit, so a redelivery never bills twice. One read and one write per
-delivery, none without limits.
+``billedCost``) in the same commit, so a redelivery never bills twice. One write per delivery, and
+no read when the run's command carries the usage its post wrote (a run started by a post); a
+resumed or follow-up run reads it once. None without limits.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ class Spending:
     paused: Callable[[], bool] = lambda: False
     clock: Callable[[], datetime] = _now
 
-    def meter(self, store: ChatStore, user_id: str) -> Meter:
-        """A meter for one delivery of one user's run."""
-        return Meter(self, store, user_id)
+    def meter(self, store: ChatStore, user_id: str, *, known: UsageDocument | None = None) -> Meter:
+        """A meter for one delivery of one user's run (``known``: the usage its command carries, as
+        the post that started the run wrote it; else it is read once, when first needed)."""
+        return Meter(self, store, user_id, known)
 
     def unbilled(self, run: RunState) -> tuple[int, float]:
         """The run's tokens and cost not billed yet."""
@@ -74,11 +76,11 @@ def run_cost(run: RunState, prices: Mapping[str, Price]) -> float:
 class Meter:
     """One delivery's view of the user's usage (read at most once) and what the run has not billed."""
 
-    def __init__(self, spending: Spending, store: ChatStore, user_id: str) -> None:
+    def __init__(self, spending: Spending, store: ChatStore, user_id: str, known: UsageDocument | None) -> None:
         self._spending = spending
         self._store = store
         self._user_id = user_id
-        self._usage: UsageDocument | None = None
+        self._usage: UsageDocument | None = known
 
     def _read(self) -> UsageDocument:
         if self._usage is None:

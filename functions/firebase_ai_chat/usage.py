@@ -16,11 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-
 from .errors import ChatError, ErrorCode
-from .limits import PAUSED, Limit, Limits, Period, exhausted
+from .limits import PAUSED, Limit, Limits, Period, UsageDocument, day_key, exhausted, month_key
 from .store import Change, ChatSnapshot, ChatWrite
 
 T = TypeVar("T")
@@ -34,54 +31,6 @@ def usage_collection(chats: str) -> str:
 def usage_path(collection: str, user_id: str) -> str:
     """Where ``user_id``'s usage document is, from the database root."""
     return f"{collection}/{user_id}"
-
-
-def day_key(now: datetime) -> str:
-    """The UTC day of ``now``: ``2026-11-30``."""
-    return now.astimezone(UTC).strftime("%Y-%m-%d")
-
-
-def month_key(now: datetime) -> str:
-    """The UTC month of ``now``: ``2026-11``."""
-    return now.astimezone(UTC).strftime("%Y-%m")
-
-
-class _Doc(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class Tally(_Doc):
-    """What a user used in one period."""
-
-    posts: int = 0
-    chats: int = 0
-    tokens: int = 0
-    cost: float = 0.0
-
-
-class UsageDocument(_Doc):
-    """``chatUsage/{uid}``: tallies by period key and the limits of the user's tier."""
-
-    user_id: str
-    days: dict[str, Tally] = Field(default_factory=dict)
-    months: dict[str, Tally] = Field(default_factory=dict)
-    limits: Limits | None = None
-
-    def day(self, now: datetime) -> Tally:
-        """The tally of ``now``'s UTC day."""
-        return self.days.get(day_key(now), Tally())
-
-    def month(self, now: datetime) -> Tally:
-        """The tally of ``now``'s UTC month."""
-        return self.months.get(month_key(now), Tally())
-
-    def period(self, period: Period, now: datetime) -> Tally:
-        """The tally of ``now``'s UTC day or month."""
-        return self.day(now) if period == "day" else self.month(now)
-
-    def to_document(self) -> dict[str, Any]:
-        """The Firestore fields."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def read_usage(data: dict[str, Any] | None, user_id: str) -> UsageDocument:
@@ -154,10 +103,20 @@ class Gate:
         """The user's usage document."""
         return usage_path(self.collection, user_id)
 
-    def charged(self, change: Change[T], *, user_id: str, limits: Limits, posts: int, chats: int) -> Change[T]:
+    def charged(
+        self,
+        change: Change[T],
+        *,
+        user_id: str,
+        limits: Limits,
+        posts: int,
+        chats: int,
+        written: list[UsageDocument] | None = None,
+    ) -> Change[T]:
         """``change``, refused (``resource-exhausted``) over a limit, else also counting the call in the
         user's usage (load the chat with ``outside=[path(user_id)]``). A change that writes nothing
-        (a replayed call) counts nothing."""
+        (a replayed call) counts nothing. ``written`` gets the usage each attempt writes (the last one
+        is what the commit stored)."""
         path = self.path(user_id)
 
         def counting(snapshot: ChatSnapshot) -> tuple[ChatWrite, T]:
@@ -170,6 +129,8 @@ class Gate:
             if refusal is not None:
                 raise refusal
             fresh = counted(usage, now=now, posts=posts, chats=chats, limits=limits)
+            if written is not None:
+                written.append(fresh)
             return replace(write, outside={**write.outside, path: fresh.to_document()}), result
 
         return counting
@@ -184,12 +145,14 @@ def guarded(
     limits: Limits | None,
     posts: int,
     chats: int,
+    written: list[UsageDocument] | None = None,
 ) -> tuple[Change[T], list[str]]:
     """``change`` (a post of ``posts`` messages, a new chat when ``chats``) under the global switch
     (``unavailable`` while ``paused``) and the user's ``limits``, and the outside documents to load
-    with the chat for it."""
+    with the chat for it (``written``: see ``Gate.charged``)."""
     if posts and paused():
         raise ChatError(ErrorCode.UNAVAILABLE, PAUSED)
     if limits is None or gate is None:
         return change, []
-    return gate.charged(change, user_id=user_id, limits=limits, posts=posts, chats=chats), [gate.path(user_id)]
+    charged = gate.charged(change, user_id=user_id, limits=limits, posts=posts, chats=chats, written=written)
+    return charged, [gate.path(user_id)]
