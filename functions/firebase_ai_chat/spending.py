@@ -1,11 +1,12 @@
 """The worker's side of limits: the global switch, token and cost limits, billing a run's tokens.
 
 Before each model call a delivery asks its ``Meter`` whether it may call the model: not while the
-app is paused (the switch), nor once the user's tokens or cost for the day or month (as the usage
-document shows them: as the post that started the run wrote it, carried by its command, or read once, plus what this run has not billed yet) reach the limits
-of the user's tier (stored in the usage document by their last post). Refused, the run ends its turn
-with an AI message saying why (``limit_reached``); the user's input waits in the assistant's context for
-the next run, so nothing the user wrote is lost. A model call in progress always finishes.
+app is paused (the switch), nor once the user's tokens or cost for the day or month reach the limits
+of the user's tier (stored in the usage document by their last post). The meter sees the usage as
+the post that started the run wrote it (its command carries it), or reads it once, plus what this
+run has not billed yet. Refused, the run ends its turn with an AI message saying why
+(``limit_reached``); the user's input waits in the assistant's context for the next run, so
+nothing the user wrote is lost. A model call in progress always finishes.
 
 Billing: the commit that ends or suspends a delivery adds the run's tokens and cost not billed yet to
 the usage document (blind increments) and records them in the run (``billedTokens``,
