@@ -3,39 +3,29 @@ user types, the answer streams in and is printed in full, Ctrl-D quits with stat
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pexpect
 import pytest
 from fake_openai import FakeOpenAI
+from terminal import Terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def terminal_chat(*args: str) -> pexpect.spawn:
-    child = pexpect.spawn(
-        sys.executable,
-        [str(ROOT / "demo" / "chat.py"), *args],
-        cwd=str(ROOT),
-        env=dict(os.environ),
-        encoding="utf-8",
-        timeout=90,
-        dimensions=(40, 200),
-    )
+def terminal_chat(*args: str) -> Terminal:
+    child = Terminal([sys.executable, str(ROOT / "demo" / "chat.py"), *args], cwd=ROOT)
     try:
         child.expect_exact("Your turn")
     except pexpect.EOF:
-        pytest.fail(f"the terminal chat ended before its prompt; it printed:\n{child.before}")
+        pytest.fail(f"the terminal chat ended before its prompt; it printed:\n{child.printed}")
     return child
 
 
-def quit_with_ctrl_d(child: pexpect.spawn) -> None:
+def quit_with_ctrl_d(child: Terminal) -> None:
     child.sendeof()
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    assert child.wait() == 0, child.printed
 
 
 def test_the_user_types_and_reads_the_answer() -> None:
@@ -81,6 +71,4 @@ def test_ctrl_c_while_an_answer_streams_stops_the_answer_and_at_the_prompt_quits
     child.expect_exact("> ")
     child.sendintr()
     child.expect_exact("Stopped.")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    assert child.wait() == 0, child.printed
