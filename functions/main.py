@@ -174,16 +174,22 @@ ASSISTANTS = [
 ]
 META = ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"})
 
-app = ChatApp(
-    data=CalculatorData,
-    assistants=ASSISTANTS,
-    worker="calculator",
-    offline=PHRASES,
-    meta=META,
-    on_complete=on_complete,
-    retention=RETENTION,
-    limits=limits_for,
-)
+def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorData]:
+    """The calculator's chats (the same chats, worker and limits), with or without App Check."""
+    return ChatApp(
+        data=CalculatorData,
+        assistants=ASSISTANTS,
+        worker="calculator",
+        offline=PHRASES,
+        meta=META,
+        on_complete=on_complete,
+        retention=RETENTION,
+        limits=limits_for,
+        app_check=app_check or False,
+    )
+
+
+app = calculator_app()
 CALCULATOR, DIVIDER = app.config("calculator"), app.config("divider")
 
 calculate = app.start_function("calculate", command_meta={"command": "calculate"})
@@ -209,16 +215,7 @@ openapi = app.openapi_function("openapi", **OPENAPI)  # GET: docs/openapi.json, 
 
 # The same chats behind App Check (with replay protection), for clients that send App Check tokens:
 # the calculator's own callables above keep their contract; these run on the same worker and chats.
-guarded = ChatApp(
-    data=CalculatorData,
-    assistants=ASSISTANTS,
-    worker="calculator",
-    offline=PHRASES,
-    meta=META,
-    retention=RETENTION,
-    app_check=AppCheck(consume_tokens=True),
-    limits=limits_for,
-)
+guarded = calculator_app(app_check=AppCheck(consume_tokens=True))
 calculateAppCheck = guarded.start_function("calculateAppCheck", command_meta={"command": "calculate"})  # noqa: N816
 postToCalculateAppCheck = guarded.post_function("postToCalculateAppCheck", command_meta={"command": "post"})  # noqa: N816
 chatEventsAppCheck = guarded.events_function("chatEventsAppCheck")  # noqa: N816

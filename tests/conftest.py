@@ -6,8 +6,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -126,6 +126,31 @@ def make_crew(request: pytest.FixtureRequest) -> Callable[..., Crew]:
 def crew(make_crew: Callable[..., Crew]) -> Crew:
     """The test crew (``tests/crew.py``), on each store."""
     return make_crew()
+
+
+E = TypeVar("E", bound=Exception)
+
+
+def at_once(calls: Sequence[Callable[[], Any]], refused: type[E]) -> tuple[list[Any], list[E]]:
+    """Run ``calls`` in threads released together: the results of those that returned, and the
+    ``refused`` errors of the others (any other exception fails the test)."""
+    results: list[Any] = []
+    errors: list[E] = []
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results.append(call())
+        except refused as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:

@@ -6,7 +6,6 @@ tokens a day; signed-in users: 200 posts and a million tokens). Each test uses f
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 
-from conftest import ChatWatcher, count
+from conftest import ChatWatcher, at_once, count
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]
@@ -56,27 +55,6 @@ def configured(client: EmulatorClient, guest: User) -> int:
     return GUEST_POSTS
 
 
-def at_once(calls: list[Callable[[], Any]]) -> tuple[list[Any], list[CallableError]]:
-    """Run ``calls`` at once: their results and errors."""
-    results: list[Any] = []
-    errors: list[CallableError] = []
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results.append(call())
-        except CallableError as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 def test_a_guests_posts_at_once_are_accepted_exactly_up_to_the_limit(
     client: EmulatorClient, db: firestore.Client
 ) -> None:
@@ -87,7 +65,7 @@ def test_a_guests_posts_at_once_are_accepted_exactly_up_to_the_limit(
         lambda i=i: client.call("postToCalculate", {"chatDocument": first, "message": f"add {i}"}, user=guest)
         for i in range(2, 2 + limit)
     ] + [lambda i=i: client.call("calculate", {"message": f"add {i}"}, user=guest) for i in range(limit)]
-    results, errors = at_once(calls)
+    results, errors = at_once(calls, CallableError)
     assert len(results) == limit - 1 and len(errors) == limit + 1
     for error in errors:
         assert error.status == "RESOURCE_EXHAUSTED" and error.http_status == 429

@@ -3,7 +3,6 @@ emulator (the ``make_crew`` fixture runs each scenario on both). Tasks are deliv
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ import pytest
 from crew import CALC, PHRASES, Crew, Total
 
 import main
-from conftest import count
+from conftest import at_once, count
 from firebase_ai_chat import ChatError, ErrorCode
 from firebase_ai_chat.app import Assistant, Caller, ChatApp
 from firebase_ai_chat.chat import AssistantChat
@@ -127,24 +126,8 @@ def slowed(crew: Crew) -> Crew:
 
 def race(calls: list[Callable[[], Any]]) -> tuple[int, list[ChatError]]:
     """Run ``calls`` at once; the number that succeeded and the errors of the others."""
-    errors: list[ChatError] = []
-    done: list[int] = []
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            call()
-            done.append(1)
-        except ChatError as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(done), errors
+    results, errors = at_once(calls, ChatError)
+    return len(results), errors
 
 
 DAILY_10 = Limits(tier="guest", day=Allowance(posts=10))

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .limits import PAUSED, Price, cost_of, reached
-from .models import Author, ChatMessage, ChatState
+from .models import ChatState
 from .run_state import EngineContextRecord, ModelStep, RunState
 from .store import ChatStore
-from .turn import Progress, ai_message_id
+from .turn import Progress, ai_message, ai_message_id
 from .usage import UsageDocument, read_usage, spent, usage_path, used_up
 
 
@@ -115,12 +115,5 @@ def limit_reached(progress: Progress, chat: ChatState, context: EngineContextRec
     run, assistant_id = progress.run, progress.config.assistant_id
     progress.contexts[assistant_id] = context.model_copy(update={"pending": [*context.pending, *run.input]})
     index = run.ai_messages
-    progress.messages[ai_message_id(run.dispatch_id, index)] = ChatMessage(
-        user_id=chat.user_id,
-        author=Author.AI,
-        text=text,
-        meta=chat.meta.ai_message_meta if chat.meta else None,
-        dispatch_id=run.dispatch_id,
-        in_batch_sort_index=index,
-    )
+    progress.messages[ai_message_id(run.dispatch_id, index)] = ai_message(chat, run.dispatch_id, index, text)
     progress.run = run.model_copy(update={"input": [], "ai_messages": index + 1, "status": "done"})

@@ -32,7 +32,7 @@ from .run_state import EngineContextRecord, RunState, context_path, run_path
 from .status import ChatStatus
 from .store import ChatSnapshot, ChatWrite, read_record
 from .tools import ToolFailure
-from .turn import Next, Progress, ai_message_id, end_turn, next_step, to_write
+from .turn import Next, Progress, ai_message, ai_message_id, end_turn, next_step, to_write
 
 STOPPED_CALL = "Not run: the user stopped the answer."
 """The tool error the model reads for a call the stop kept from running."""
@@ -102,19 +102,10 @@ def stop_run(
 def _keep_partial(progress: Progress, chat: ChatState, partial: Mapping[int, str]) -> None:
     """The streamed texts become final AI messages marked ``stopped``."""
     run = progress.run
-    meta = chat.meta.ai_message_meta if chat.meta else None
     for position, text in sorted(partial.items()):
-        if not text:
-            continue
-        progress.messages[ai_message_id(run.dispatch_id, position)] = ChatMessage(
-            user_id=chat.user_id,
-            author=Author.AI,
-            text=text,
-            meta=meta,
-            dispatch_id=run.dispatch_id,
-            in_batch_sort_index=position,
-            stopped=True,
-        )
+        if text:
+            message = ai_message(chat, run.dispatch_id, position, text, stopped=True)
+            progress.messages[ai_message_id(run.dispatch_id, position)] = message
     last = max((position + 1 for position, text in partial.items() if text), default=run.ai_messages)
     progress.run = run.model_copy(update={"ai_messages": max(run.ai_messages, last)})
 

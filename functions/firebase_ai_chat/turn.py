@@ -49,6 +49,19 @@ def ai_message_id(dispatch_id: str, index: int) -> str:
     return f"{dispatch_id}-ai-{index:03d}"
 
 
+def ai_message(chat: ChatState, dispatch_id: str, index: int, text: str, *, stopped: bool | None = None) -> ChatMessage:
+    """The ``index``-th AI message of a dispatch (final; ``stopped`` when the owner cut it short)."""
+    return ChatMessage(
+        user_id=chat.user_id,
+        author=Author.AI,
+        text=text,
+        meta=chat.meta.ai_message_meta if chat.meta else None,
+        dispatch_id=dispatch_id,
+        in_batch_sort_index=index,
+        stopped=stopped,
+    )
+
+
 def clipped(value: Any) -> Any:
     """``value`` for the run history: as is when short, else its JSON text cut to ``MAX_STEP_CHARS``."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
@@ -166,17 +179,9 @@ def apply_reply(
     run, assistant = progress.run, progress.config
     texts = bounded_texts(reply.texts) if reply else []
     calls = pending_calls(progress.command, run.turn, reply.tool_calls if reply else [], scaled(cap, run))
-    meta = chat.meta.ai_message_meta if chat.meta else None
     for offset, text in enumerate(texts):
         index = run.ai_messages + offset
-        progress.messages[ai_message_id(run.dispatch_id, index)] = ChatMessage(
-            user_id=chat.user_id,
-            author=Author.AI,
-            text=text,
-            meta=meta,
-            dispatch_id=run.dispatch_id,
-            in_batch_sort_index=index,
-        )
+        progress.messages[ai_message_id(run.dispatch_id, index)] = ai_message(chat, run.dispatch_id, index, text)
     steps, omitted = list(run.steps), run.steps_omitted
     if reply is not None:
         detail = ModelCallDetail(
