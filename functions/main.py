@@ -174,6 +174,7 @@ ASSISTANTS = [
 ]
 META = ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"})
 
+
 def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorData]:
     """The calculator's chats (the same chats, worker and limits), with or without App Check."""
     return ChatApp(

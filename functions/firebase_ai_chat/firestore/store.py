@@ -154,17 +154,18 @@ class FirestoreChatStore(OptimisticStore):
         try:
             results = _refused(batch.commit)
         except exceptions.Cancelled:  # an unknown outcome: applied or not?
-            version = self._settled(base, write, state)
+            version, outside = self._settled(base, write, state)
         else:
             version = results[0].update_time if state is not None else None
+            first = (state is not None) + len(write.messages) + len(write.records)
+            outside = [results[first + index].update_time for index in range(len(write.outside))]
         stored = None
         if state is not None:
             created = base.state.created_at if base.state and base.version is not None else version
             stored = state.model_copy(update={"created_at": created, "updated_at": version})
-        first = (state is not None) + len(write.messages) + len(write.records)
         written = {
-            path: Outside(dict(data), results[first + index].update_time)
-            for index, (path, data) in enumerate(write.outside.items())
+            path: Outside(dict(data), updated)
+            for (path, data), updated in zip(write.outside.items(), outside, strict=True)
         }
         return base.advanced(state=stored, version=version, records=write.records, documents=written)
 
@@ -181,8 +182,9 @@ class FirestoreChatStore(OptimisticStore):
         for path, amounts in write.increments.items():
             batch.set(self._client.document(path), _increments(amounts), merge=True)
 
-    def _settled(self, base: Loaded, write: ChatWrite, state: ChatState | None) -> Version:
-        """The chat's version after a commit whose outcome is unknown, if it was applied; ``Conflict`` if not.
+    def _settled(self, base: Loaded, write: ChatWrite, state: ChatState | None) -> tuple[Version, list[Version]]:
+        """The chat's version (and the outside documents') after a commit whose outcome is unknown, if
+        it was applied; ``Conflict`` if not.
 
         The emulator answers ``CANCELLED`` to a commit it applied when a listener of the chat closes as
         it notifies them (docs/EMULATORS.md). One read of the chat and of one document the commit wrote
@@ -195,7 +197,8 @@ class FirestoreChatStore(OptimisticStore):
         elif any(record is not None for record in write.records.values()):
             path, record = next((path, r) for path, r in write.records.items() if r is not None)
             probe = (_child(reference, path), record or {})
-        wanted = [reference, *([probe[0]] if probe else [])]
+        outside = [self._client.document(path) for path in write.outside]
+        wanted = [reference, *([probe[0]] if probe else []), *outside]
         found = {snapshot.reference.path: snapshot for snapshot in self._client.get_all(wanted)}
         chat = found[reference.path]
         if state is None or not chat.exists or chat.update_time == base.version:
@@ -208,7 +211,7 @@ class FirestoreChatStore(OptimisticStore):
         if not applied:
             raise Conflict("the commit was not applied")
         logger.warning("a commit answered CANCELLED was applied (chat %s)", base.chat_id)
-        return chat.update_time
+        return chat.update_time, [found[document.path].update_time for document in outside]
 
     def stream_message(
         self, chat_id: str, message_id: str, message: ChatMessage, *, previous: Version | None
