@@ -1,13 +1,14 @@
 """Deleting a user's data: every chat of the user with everything under it.
 
 ``delete_user_chats`` pages through the user's chats (``ChatStore.chats_of``)
-and deletes each one (``ChatStore.delete_chat``): the chat document first, so
-a run in progress stops at its next commit (the commit is preconditioned on
-the chat's update time: it conflicts, the delivery finds no chat, stops as
-stale and deletes the partial streamed messages it wrote), queued tasks find
-no chat and are acknowledged, and a continuation resumed later returns
-``False``; then the messages, runs, contexts, continuations and anything
-else under the chat. Idempotent: a second call finds nothing and deletes
+and deletes each one (``ChatStore.delete_chat``): the chat document first,
+then the messages, runs, contexts, continuations and anything else under it.
+Deleting the chat document first stops a run in progress at once (its
+listener on the chat hears the deletion, ``stop.StopSignal``; failing that,
+its next commit, preconditioned on the chat's update time, conflicts): the
+delivery leaves as stale and deletes the partial streamed messages it wrote.
+Queued tasks find no chat and are acknowledged; a continuation resumed later
+returns ``False``. Idempotent: a second call finds nothing and deletes
 nothing. Other users' chats are never read.
 """
 
@@ -39,10 +40,6 @@ class DeletedData(BaseModel):
 
     deleted_chats: int = Field(description="Chats deleted with everything under them")
     deleted_documents: int = Field(description="Documents deleted in all: the chats, what was under them, usage")
-
-    def to_result(self) -> dict[str, int]:
-        """The JSON a callable answers."""
-        return self.model_dump(by_alias=True)
 
 
 def delete_user_chats(store: ChatStore, user_id: str) -> DeletedData:

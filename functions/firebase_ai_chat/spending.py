@@ -25,7 +25,7 @@ from .limits import PAUSED, Price, cost_of, reached
 from .models import ChatState
 from .run_state import EngineContextRecord, ModelStep, RunState
 from .store import ChatStore
-from .turn import Progress, ai_message, ai_message_id
+from .turn import Progress, ai_message, ai_message_id, defer_input
 from .usage import UsageDocument, read_usage, spent, usage_path, used_up
 
 
@@ -112,8 +112,8 @@ class Meter:
 def limit_reached(progress: Progress, chat: ChatState, context: EngineContextRecord, text: str) -> None:
     """End the run's turn without a model call: ``text`` as an AI message, the run's input kept in
     the assistant's context (``pending``) for its next run."""
-    run, assistant_id = progress.run, progress.config.assistant_id
-    progress.contexts[assistant_id] = context.model_copy(update={"pending": [*context.pending, *run.input]})
+    defer_input(progress, context)
+    run = progress.run
     index = run.ai_messages
     progress.messages[ai_message_id(run.dispatch_id, index)] = ai_message(chat, run.dispatch_id, index, text)
-    progress.run = run.model_copy(update={"input": [], "ai_messages": index + 1, "status": "done"})
+    progress.run = run.model_copy(update={"ai_messages": index + 1, "status": "done"})

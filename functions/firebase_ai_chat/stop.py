@@ -10,8 +10,8 @@ suspended call's continuation is ``cancelled``: a later resume returns ``False``
 
 Either way ``stop_run`` (pure) makes the same change: what the model has not received yet (the
 run's input, the outputs of the turn's calls) and the stopped answer (``AssistantText``) wait in
-the assistant's context (``pending``) with the messages posted meanwhile (which stay unanswered),
-so the next post goes on from a context that holds everything said before the stop. The chat goes
+the assistant's context (``pending``), so the next post goes on from a context that holds
+everything said before the stop. The chat goes
 back to ``userInput`` (``complete`` for a single run) with ``stoppedDispatchId`` set; posts queued
 while the stopped run ran are answered next, as after any run (they were not part of the answer
 that was stopped).
@@ -32,7 +32,7 @@ from .run_state import EngineContextRecord, RunState, context_path, run_path
 from .status import ChatStatus
 from .store import ChatSnapshot, ChatWrite, read_record
 from .tools import ToolFailure
-from .turn import Next, Progress, ai_message, ai_message_id, end_turn, next_step, to_write
+from .turn import Next, Progress, ai_message, ai_message_id, defer_input, end_turn, next_step, to_write
 
 STOPPED_CALL = "Not run: the user stopped the answer."
 """The tool error the model reads for a call the stop kept from running."""
@@ -90,12 +90,9 @@ def stop_run(
         end_turn(progress, context(run.turn_assistant_id or progress.config.assistant_id))
     _keep_partial(progress, chat, partial)
     assistant = progress.config.assistant_id
-    current = progress.contexts.get(assistant) or context(assistant)
     answer = AssistantText(text="\n\n".join(text for _, text in sorted(partial.items()) if text))
-    progress.contexts[assistant] = current.model_copy(
-        update={"pending": [*current.pending, *progress.run.input, answer]}
-    )
-    progress.run = progress.run.model_copy(update={"input": [], "calls": [], "status": "done"})
+    defer_input(progress, progress.contexts.get(assistant) or context(assistant), answer)
+    progress.run = progress.run.model_copy(update={"calls": [], "status": "done"})
     progress.stopped = True
 
 

@@ -12,13 +12,13 @@ turn cost one commit.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from .budget import MAX_TURN_ARGUMENTS, kept_steps, scaled
 from .continuations import ContinuationRecord, continuation_id, continuation_path
-from .engines.base import EngineReply, ToolCall, ToolOutput, UserInput
+from .engines.base import EngineInput, EngineReply, ToolCall, ToolOutput, UserInput
 from .errors import ChatError
 from .handover import hand_back, hand_over
 from .models import Author, ChatCommand, ChatConfig, ChatMessage, ChatState
@@ -114,16 +114,10 @@ def finish(chat: ChatState, chat_id: str) -> Finish:
 
 
 def stopped_end(chat: ChatState, chat_id: str, dispatch_id: str) -> Finish:
-    """The chat after its run of ``dispatch_id`` was stopped (``stop.py``): waiting for the user (a
-    single run: complete), or running the posts queued meanwhile, as after any run."""
-    update: dict[str, Any] = {"stop_requested": None, "stopped_dispatch_id": dispatch_id}
-    if chat.next_dispatch_id and not chat.single_run:
-        follow = ChatCommand(chat_id=chat_id, dispatch_id=chat.next_dispatch_id, assistant_id=chat.config.assistant_id)
-        update |= {"latest_dispatch_id": chat.next_dispatch_id, "next_dispatch_id": None}
-        return Finish(chat.model_copy(update=update), follow, RunOutcome.STOPPED)
-    target = ChatStatus.COMPLETE if chat.single_run else ChatStatus.USER_INPUT
-    check_transition(chat.status, target)
-    return Finish(chat.model_copy(update={**update, "status": target}), None, RunOutcome.STOPPED)
+    """The chat after its run of ``dispatch_id`` was stopped (``stop.py``): as after any run (waiting
+    for the user, complete for a single run, or running the posts queued meanwhile), marked stopped."""
+    ended = finish(chat.model_copy(update={"stopped_dispatch_id": dispatch_id}), chat_id)
+    return replace(ended, outcome=RunOutcome.STOPPED)
 
 
 @dataclass
@@ -286,6 +280,14 @@ def end_turn(progress: Progress, owed: EngineContextRecord) -> None:
     progress.run = run.model_copy(
         update={"calls": [], "input": next_input, "handover_messages": [], "status": "running", "next_config": None}
     )
+
+
+def defer_input(progress: Progress, context: EngineContextRecord, *more: EngineInput) -> None:
+    """The run ends before the model received its input (a stop, a limit): the input, then ``more``,
+    waits in the assistant's ``context`` (its ``pending``) for its next model call."""
+    waiting = [*context.pending, *progress.run.input, *more]
+    progress.contexts[progress.config.assistant_id] = context.model_copy(update={"pending": waiting})
+    progress.run = progress.run.model_copy(update={"input": []})
 
 
 def to_write(progress: Progress, chat: ChatState, *, done: bool) -> tuple[ChatWrite, Finish | None]:
