@@ -106,25 +106,15 @@ async function send(event) {
   }
 }
 
-async function closeChat() {
+/** Calls ``callable`` on the open chat from ``button`` (disabled meanwhile; again usable if the call fails). */
+async function onChat(button, callable) {
   if (!state.chat) return;
-  $("close-chat").disabled = true;
+  $(button).disabled = true;
   try {
-    await closeCalculate({ chatDocument: state.chat });
+    await callable({ chatDocument: state.chat });
   } catch (error) {
     view.showError(readable(error));
-    $("close-chat").disabled = false;
-  }
-}
-
-/** Stops the answer in progress: the text so far stays, marked stopped; the chat waits for the user. */
-async function stopAnswer() {
-  if (!state.chat) return;
-  $("stop").disabled = true;
-  try {
-    await stopCalculate({ chatDocument: state.chat });
-  } catch (error) {
-    view.showError(error.message);
+    $(button).disabled = false;
   }
 }
 
@@ -175,8 +165,9 @@ window.addEventListener("online", () => {
 });
 
 $("composer").addEventListener("submit", send);
-$("close-chat").addEventListener("click", closeChat);
-$("stop").addEventListener("click", stopAnswer);
+$("close-chat").addEventListener("click", () => onChat("close-chat", closeCalculate));
+// Stop: the text so far stays, marked stopped; the chat waits for the user again.
+$("stop").addEventListener("click", () => onChat("stop", stopCalculate));
 $("new-chat").addEventListener("click", () => {
   openChat(null);
   $("message-input").focus();
