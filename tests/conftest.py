@@ -99,10 +99,17 @@ def other_user(client: EmulatorClient) -> User:
 
 @pytest.fixture(params=["memory", "firestore"])
 def make_crew(request: pytest.FixtureRequest) -> Callable[..., Crew]:
-    """``make_crew(flaky=False, engine=None, hooks=())``: the test crew on the in-memory store, then
-    on the Firestore emulator (the same scenario, both stores)."""
+    """``make_crew(flaky=False, engine=None, hooks=(), wrap=None)``: the test crew on the in-memory store,
+    then on the Firestore emulator (the same scenario, both stores); ``wrap`` wraps the store."""
 
-    def make(*, flaky: bool = False, engine: Any = None, hooks: Any = (), stream_interval: float = 0.5) -> Crew:
+    def make(
+        *,
+        flaky: bool = False,
+        engine: Any = None,
+        hooks: Any = (),
+        stream_interval: float = 0.5,
+        wrap: Callable[[Any], Any] | None = None,
+    ) -> Crew:
         store: Any
         if request.param == "memory":
             memory = InMemoryChatStore()
@@ -117,6 +124,8 @@ def make_crew(request: pytest.FixtureRequest) -> Callable[..., Crew]:
 
         user_id = f"user-{uuid.uuid4().hex[:8]}"
         options = {"engine": engine, "hooks": hooks, "stream_interval": stream_interval}
+        if wrap is not None:
+            store = wrap(store)
         return Crew(FlakyStore(store) if flaky else store, user_id, messages, **options)
 
     return make
@@ -347,8 +356,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from pathlib import Path
 
     mode = os.environ.get("OPENAI_API_MODE", "responses") if os.environ.get("OPENAI_API_KEY") else "offline"
+    mode = os.environ.get("RELIABILITY_TABLE", mode)  # a stage of its own (the sustained load) has its table
     rows = "\n".join(f"| {key} | {value} |" for key, value in sorted(RELIABILITY.items()))
-    table = f"<!-- {mode}:start -->\n### Engine: {mode}\n\n| what | count |\n|---|---|\n{rows}\n<!-- {mode}:end -->"
+    heading = "Sustained load (offline engine)" if mode == "load" else f"Engine: {mode}"
+    table = f"<!-- {mode}:start -->\n### {heading}\n\n| what | count |\n|---|---|\n{rows}\n<!-- {mode}:end -->"
     path = Path(__file__).resolve().parents[1] / "docs" / "RELIABILITY.md"
     text = path.read_text() if path.exists() else "# Reliability\n"
     pattern = re.compile(rf"<!-- {mode}:start -->.*?<!-- {mode}:end -->", re.DOTALL)

@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .claims import CLAIM_PATIENCE, Patience
 from .client_keys import keyed_id, message_id, owned, replayed, rerun
 from .engines.base import UserInput
 from .errors import ChatError, ErrorCode
@@ -46,7 +47,7 @@ from .models import (
 from .run_state import RunState, run_path
 from .status import ChatStatus, check_transition
 from .stop import request_stop, stop_committed
-from .store import ChatSnapshot, ChatStore, ChatWrite
+from .store import ChatSnapshot, ChatStore, ChatWrite, Held
 from .task_queue import TaskQueue
 from .usage import Gate, guarded
 
@@ -114,8 +115,10 @@ def _post(
     key: str | None,
     command_meta: Mapping[str, Any] | None,
     new_id: Callable[[], str],
+    patience: Patience,
 ) -> tuple[ChatWrite, tuple[ChatState, ChatCommand | None]]:
-    """Store the messages: answered by a new run, or by the one after the run in progress."""
+    """Store the messages: answered by a new run, or by the one after the run in progress (after its
+    next commit if it holds the chat: ``claims.py``)."""
     chat = owned(snapshot.state, user_id)
     replay = replayed(snapshot, message_id(user_id, key, 0), messages[0], user_id) if key else None
     if replay is not None:
@@ -123,8 +126,10 @@ def _post(
     if chat.status.is_final or chat.single_run:
         raise ChatError(ErrorCode.FAILED_PRECONDITION, f"The chat is {chat.status.value}: it takes no more messages.")
     if chat.status is ChatStatus.PROCESSING:
+        if patience.waits_for(chat):
+            raise Held()
         dispatch_id = chat.next_dispatch_id or fresh_dispatch
-        new_state = chat.model_copy(update={"next_dispatch_id": dispatch_id})
+        new_state = chat.model_copy(update={"next_dispatch_id": dispatch_id, "run_claim": None})
         command = None
     else:
         check_transition(chat.status, ChatStatus.PROCESSING)
@@ -225,16 +230,19 @@ class AssistantChat:
         stop_wait: float = STOP_WAIT,
         gate: Gate | None = None,
         paused: Callable[[], bool] = lambda: False,
+        claim_patience: float = CLAIM_PATIENCE,
     ) -> None:
         """``stop_wait``: how long ``stop`` lets the worker stop a run before stopping it itself;
         ``gate`` counts posts and new chats in the users' usage documents (for ``limits``);
-        ``paused`` is the global switch: while it is on, posts are refused (``unavailable``)."""
+        ``paused`` is the global switch: while it is on, posts are refused (``unavailable``);
+        ``claim_patience``: seconds a post waits for a run's claim on the chat (``claims.py``)."""
         self._store = store
         self._queue = queue
         self._dispatch_ids = dispatch_ids
         self._stop_wait = stop_wait
         self._gate = gate
         self._paused = paused
+        self._claim_patience = claim_patience
 
     def create(
         self,
@@ -369,6 +377,7 @@ class AssistantChat:
             key=client_message_id,
             command_meta=command_meta,
             new_id=self._store.new_id,
+            patience=Patience(self._claim_patience),
         )
         usage: list[UsageDocument] = []
         limited, outside = guarded(

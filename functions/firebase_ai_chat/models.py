@@ -102,6 +102,14 @@ class ErrorInfo(Model):
     message: str
 
 
+class RunClaim(Model):
+    """A run that keeps losing its commits to posts holds the chat for its next commit (``claims.py``)."""
+
+    dispatch_id: str
+    token: str
+    """Tells one claim from the next (a post waits for each claim once)."""
+
+
 class ChatState(Model):
     """``chats/{chatId}``: what the owner's client reads."""
 
@@ -121,6 +129,8 @@ class ChatState(Model):
     """The dispatch whose answer the owner asked to stop (set by ``stop``, cleared when it stopped)."""
     stopped_dispatch_id: str | None = None
     """The last dispatch whose answer the owner stopped (its messages show what was said until then)."""
+    run_claim: RunClaim | None = None
+    """Set by a run about to commit after losing to posts; posts wait until its commit clears it."""
 
     def is_running(self, dispatch_id: str) -> bool:
         """Whether ``dispatch_id`` is the live run: the chat is ``processing`` it."""

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .budget import scaled
+from .claims import CLAIM_AFTER, new_claim
 from .engines.base import Engine, EngineInput, EngineReply, EngineRequest, UserInput
 from .errors import ChatError, ErrorCode
 from .hooks import CompletionEvent, RunHooks
@@ -288,8 +289,10 @@ class RunLoop:
             try:
                 self._base = self._parts.store.commit(self._base, write)
             except Conflict:
-                self._reload()
                 pause(attempt)
+                if attempt + 1 >= CLAIM_AFTER:  # posts keep winning: hold the chat for the next commit
+                    self._parts.store.claim(self._command.chat_id, new_claim(self._command.dispatch_id))
+                self._reload()
                 continue
             self._version += 1
             self._progress.written()

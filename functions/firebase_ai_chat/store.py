@@ -37,7 +37,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 
 from .errors import ChatError, ErrorCode
-from .models import Author, ChatMessage, ChatState
+from .models import Author, ChatMessage, ChatState, RunClaim
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -50,8 +50,17 @@ MAX_ATTEMPTS = 30
 """How often ``update`` tries a change before the chat counts as busy (``unavailable``)."""
 
 
+HELD_PAUSE = 3
+"""The pause (as an attempt number of ``pause``: up to 80 ms) before a held chat is read again."""
+
+
 class Conflict(Exception):  # noqa: N818 - an outcome, not an error
     """The chat changed since it was loaded: the commit wrote nothing."""
+
+
+class Held(Exception):  # noqa: N818 - an outcome, not an error
+    """Raised by a change: a run holds the chat for its next commit (``claims.py``); ``update`` pauses
+    and reads the chat again, without counting an attempt."""
 
 
 class ChatSnapshot(Protocol):
@@ -209,6 +218,11 @@ class ChatStore(Protocol):
         """One document outside any chat, read on its own."""
         ...
 
+    def claim(self, chat_id: str, claim: RunClaim) -> None:
+        """Set the chat's ``runClaim`` blindly (no read, no precondition; nothing if the chat is gone).
+        It changes the chat's version: the caller reads the chat again before it commits."""
+        ...
+
     def stream_message(
         self, chat_id: str, message_id: str, message: ChatMessage, *, previous: Version | None
     ) -> Version | None:
@@ -263,16 +277,23 @@ class OptimisticStore(ABC):
         """See ``ChatStore.commit``."""
 
     def update(self, chat_id: str, change: Change[T], *, reads: Sequence[str] = (), outside: Sequence[str] = ()) -> T:
-        """See ``ChatStore.update``; after ``max_attempts`` conflicts, ``unavailable`` (transient)."""
-        for attempt in range(self.max_attempts):
+        """See ``ChatStore.update``; after ``max_attempts`` conflicts, ``unavailable`` (transient). A
+        change that raises ``Held`` is tried again after a pause that uses up no attempt."""
+        attempt = 0
+        while attempt < self.max_attempts:
             base = self.load(chat_id, reads, outside=outside)
-            write, result = change(base)
+            try:
+                write, result = change(base)
+            except Held:
+                pause(HELD_PAUSE)
+                continue
             if write.is_empty:
                 return result
             try:
                 self.commit(base, write)
             except Conflict:
                 pause(attempt)
+                attempt += 1
                 continue
             return result
         raise ChatError(ErrorCode.UNAVAILABLE, BUSY)

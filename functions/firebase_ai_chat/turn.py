@@ -292,7 +292,7 @@ def defer_input(progress: Progress, context: EngineContextRecord, *more: EngineI
 
 def to_write(progress: Progress, chat: ChatState, *, done: bool) -> tuple[ChatWrite, Finish | None]:
     """The commit of ``progress`` against ``chat`` as it is now (``done``: the run ends with it)."""
-    state = chat.model_copy(update={"data": progress.data, "config": progress.config})
+    state = chat.model_copy(update={"data": progress.data, "config": progress.config, "run_claim": None})
     ended = None
     if progress.stopped:
         ended = stopped_end(state, progress.command.chat_id, progress.run.dispatch_id)

@@ -24,7 +24,7 @@ from google.api_core import exceptions
 from google.cloud import firestore
 
 from ..errors import ChatError, ErrorCode
-from ..models import CHATS, Author, ChatMessage, ChatState
+from ..models import CHATS, Author, ChatMessage, ChatState, RunClaim
 from ..retention import EXPIRES_AT, expiry
 from ..store import ChatWrite, Conflict, Loaded, OptimisticStore, Outside, Version, stored_fields
 
@@ -121,6 +121,11 @@ class FirestoreChatStore(OptimisticStore):
     def read_outside(self, path: str) -> Outside:
         """One document outside any chat, read on its own."""
         return _outside(self._client.document(path).get())
+
+    def claim(self, chat_id: str, claim: RunClaim) -> None:
+        """``runClaim`` set by an update of that one field (it fails, harmlessly, if the chat is gone)."""
+        with contextlib.suppress(exceptions.NotFound):
+            self._chat(chat_id).update({"runClaim": claim.to_document()})
 
     def read_record(self, chat_id: str, path: str) -> dict[str, Any] | None:
         """One record, read on its own."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..models import Author, ChatMessage, ChatState
+from ..models import Author, ChatMessage, ChatState, RunClaim
 from ..retention import expiry
 from ..store import (
     ChatWrite,
@@ -107,6 +107,23 @@ class InMemoryChatStore(OptimisticStore):
     @staticmethod
     def _copy(document: _Document | None) -> dict[str, Any] | None:
         return _deep_copy(document.data) if document else None
+
+    def claim(self, chat_id: str, claim: RunClaim) -> None:
+        """Set ``runClaim`` on the chat as it is (no precondition); nothing if it is gone."""
+        with self._lock:
+            self.stats.rpcs += 1
+            self.stats.commits += 1
+            current = self._documents.get(chat_id)
+            if current is None:
+                return
+            data = {**current.data, "runClaim": claim.to_document()}
+            self.stats.writes += 1
+            self._documents[chat_id] = _Document(data, next(self._versions))
+            stored = ChatState.model_validate(data)
+            watchers = list(self._watchers.get(chat_id, ()))
+            self.stats.listened += len(watchers)
+        for on_change in watchers:
+            on_change(stored)
 
     def read_record(self, chat_id: str, path: str) -> dict[str, Any] | None:
         """One record, read on its own."""
