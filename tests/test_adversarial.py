@@ -188,3 +188,33 @@ def test_client_retries_with_a_client_message_id_store_and_run_once(
     other = client.sign_up()
     theirs = client.call("calculate", first, user=other)["chatDocument"]
     assert theirs != chat, "another user's key must not reach this user's chat"
+
+
+def test_the_key_that_created_a_chat_may_name_a_post_to_it(
+    client: EmulatorClient, user: User, watch: Watch, db: firestore.Client
+) -> None:
+    """A key's scope is the user for ``calculate`` and the user and the chat for ``postToCalculate``: the
+    key of the call that created the chat names another call when it names a post to that chat."""
+    chat = client.call("calculate", {"message": "add 1", "clientMessageId": "key-1"}, user=user)["chatDocument"]
+    watcher = watch(chat, user.uid)
+    watcher.wait_answered("add 1")
+    post = {"chatDocument": chat, "message": "add 1", "clientMessageId": "key-1"}
+    posted = client.call("postToCalculate", post, user=user)
+    assert posted["status"] == "processing", "the post was taken for a retry of calculate: nothing stored"
+    watcher.wait_for_messages(4)
+    state = watcher.wait_answered("add 1")
+    assert state["data"] == {"sum": 2}
+
+    before = database_fingerprint(db, user.uid)
+    again = client.call("postToCalculate", post, user=user)  # the post's own retry
+    recreated = client.call("calculate", {"message": "add 1", "clientMessageId": "key-1"}, user=user)
+    assert (again["data"], recreated["chatDocument"]) == ({"sum": 2}, chat)
+    assert database_fingerprint(db, user.uid) == before, "a retry stored something"
+    assert [m["text"] for m in watcher.messages if m["author"] == "user"] == ["add 1", "add 1"]
+    count("client retries deduplicated", 2)
+    with pytest.raises(CallableError) as reused:
+        client.call("postToCalculate", {**post, "message": "add 2"}, user=user)
+    assert reused.value.status == "INVALID_ARGUMENT"
+    assert "clientMessageId was already used" in reused.value.message
+    assert database_fingerprint(db, user.uid) == before
+    count("client keys kept to their scope")

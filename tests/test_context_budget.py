@@ -1,8 +1,11 @@
 """Trimming a Chat Completions history to a token budget, offline."""
 
+import json
 from typing import Any
 
-from firebase_ai_chat.engines.context_budget import estimate_tokens, trim_history
+from real_tokens import real_tokens
+
+from firebase_ai_chat.engines.context_budget import DEFAULT_BUDGET, estimate_tokens, history_tokens, trim_history
 
 
 def user(text: str) -> dict[str, Any]:
@@ -29,7 +32,8 @@ def cost(messages: list[dict[str, Any]]) -> int:
 
 def test_estimate_grows_with_text_and_counts_tool_calls() -> None:
     assert estimate_tokens(user("")) == 4
-    assert estimate_tokens(user("x" * 40)) == 14
+    assert estimate_tokens(user("word" + " word" * 9)) == 14
+    assert estimate_tokens(user("你" * 10)) == 14
     assert estimate_tokens(calls("a")) > estimate_tokens({"role": "assistant", "content": None})
 
 
@@ -62,3 +66,17 @@ def test_tool_calls_stay_paired_with_their_outputs() -> None:
 def test_newest_turn_is_kept_even_over_budget() -> None:
     history = [user("old"), user("new"), calls("c1"), output("c1")]
     assert trim_history(history, 1) == [user("new"), calls("c1"), output("c1")]
+
+
+def test_a_history_of_long_emoji_turns_is_kept_within_the_budget_in_real_tokens() -> None:
+    """Issue 18: 40 turns of 3,990 emoji each way. Estimated at 4 characters a token, about 8 turns
+    (about 64,000 real tokens) fitted the 16,000-token budget."""
+    emoji = "😀" * 3990
+    history: list[dict[str, Any]] = []
+    for turn in range(40):
+        history += [user(f"{turn} {emoji}"), {"role": "assistant", "content": f'You said "{turn} {emoji}".'}]
+    kept = trim_history(history, DEFAULT_BUDGET)
+    assert history_tokens(kept) <= DEFAULT_BUDGET
+    [sent] = real_tokens([json.dumps(kept, ensure_ascii=False)])
+    assert sent <= DEFAULT_BUDGET, f"{len(kept)} messages of {len(history)} cost {sent} real tokens"
+    assert kept == history[-len(kept) :] and len(kept) >= 2

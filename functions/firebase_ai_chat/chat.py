@@ -14,7 +14,9 @@ one stored and returns the chat as it is, storing and running nothing new (it
 enqueues the first call's run again, harmlessly, in case the first call died
 between its commit and its enqueue). Two racing calls with one key meet in
 the same transaction: one writes, the other replays. The same key with
-another message is ``invalid-argument``.
+another message is ``invalid-argument``. A key's scope is the user for
+``create`` and the user and the chat for a post: the key that created a chat
+may name a post to it too, a call of its own (``client_keys.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .claims import CLAIM_PATIENCE, Patience
-from .client_keys import keyed_id, message_id, owned, replayed, rerun
+from .client_keys import CREATED, created_chat_id, message_id, owned, post_namespace, replayed, rerun
 from .engines.base import UserInput
 from .errors import ChatError, ErrorCode
 from .handover import hand_back, hand_over
@@ -88,10 +90,12 @@ def user_messages(
     texts: Sequence[str],
     meta: ChatMeta | None,
     key: str | None,
+    namespace: str = CREATED,
 ) -> dict[str, ChatMessage]:
-    """The user's messages of one call, by id (derived from the client's key when there is one)."""
+    """The user's messages of one call, by id (derived from the client's key in ``namespace`` when there
+    is a key)."""
     message_meta = meta.user_message_meta if meta else None
-    ids = [message_id(user_id, key, index) if key else new_id() for index in range(len(texts))]
+    ids = [message_id(user_id, key, index, namespace) if key else new_id() for index in range(len(texts))]
     return {
         ids[index]: ChatMessage(
             user_id=user_id,
@@ -120,7 +124,8 @@ def _post(
     """Store the messages: answered by a new run, or by the one after the run in progress (after its
     next commit if it holds the chat: ``claims.py``)."""
     chat = owned(snapshot.state, user_id)
-    replay = replayed(snapshot, message_id(user_id, key, 0), messages[0], user_id) if key else None
+    namespace = post_namespace(user_id, chat_id, key) if key else CREATED
+    replay = replayed(snapshot, message_id(user_id, key, 0, namespace), messages[0], user_id) if key else None
     if replay is not None:
         return ChatWrite(), (chat, rerun(chat_id, *replay, _command_meta(command_meta)))
     if chat.status.is_final or chat.single_run:
@@ -143,7 +148,13 @@ def _post(
             assistant_id=chat.config.assistant_id,
         )
     written = user_messages(
-        new_id=new_id, user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=chat.meta, key=key
+        new_id=new_id,
+        user_id=user_id,
+        dispatch_id=dispatch_id,
+        texts=messages,
+        meta=chat.meta,
+        key=key,
+        namespace=namespace,
     )
     return ChatWrite(state=new_state, messages=written), (new_state, command)
 
@@ -310,7 +321,7 @@ class AssistantChat:
         key: str | None = None,
         limits: Limits | None = None,
     ) -> ChatResult:
-        chat_id = keyed_id(user_id, "chat", key) if key else self._store.new_id()
+        chat_id = created_chat_id(user_id, key) if key else self._store.new_id()
         dispatch_id = self._dispatch_ids()
         status = ChatStatus.PROCESSING if messages else ChatStatus.CREATED
         state = ChatState(

@@ -2,6 +2,17 @@
 
 The chat id (for ``create``) and the message ids derive from the user and the
 client's key, so a repeated call finds what the first one stored.
+
+A key's scope is the user for ``create`` and the user and the chat for a post,
+and the two scopes are kept apart: a key that created a chat (its first
+messages are ``keyed_id(user, "message", key)-{i}`` in the chat
+``keyed_id(user, "chat", key)``) may name a post to that chat too, which is
+another call. In every other chat a post's messages derive as a create's do
+(the create's live in another chat, so they never meet); in the chat its own
+key created, a post's messages derive from ``(user, "post", key)``. Ids stored
+before this rule keep their meaning: no post was ever stored in the chat its
+key created (it was taken for a replay of the create), and every other id is
+derived as it was, so retries of calls made before it are still recognized.
 """
 
 from __future__ import annotations
@@ -50,5 +61,23 @@ def rerun(chat_id: str, chat: ChatState, message: ChatMessage, meta: dict[str, A
     )
 
 
-def message_id(user_id: str, key: str | None, index: int) -> str:
-    return f"{keyed_id(user_id, 'message', key or '')}-{index}"
+CREATED = "message"
+"""The namespace of a ``create``'s messages (and of a post's, outside the chat its key created)."""
+
+POSTED = "post"
+"""The namespace of a post's messages in the chat that the same key created."""
+
+
+def created_chat_id(user_id: str, key: str) -> str:
+    """The id of the chat ``create`` makes for ``user_id`` with the client's ``key``."""
+    return keyed_id(user_id, "chat", key)
+
+
+def post_namespace(user_id: str, chat_id: str, key: str) -> str:
+    """The namespace of a post's message ids: ``POSTED`` in the chat ``key`` created, ``CREATED`` elsewhere."""
+    return POSTED if chat_id == created_chat_id(user_id, key) else CREATED
+
+
+def message_id(user_id: str, key: str | None, index: int, namespace: str = CREATED) -> str:
+    """The id of the ``index``-th message of a call with the client's ``key``, in ``namespace``."""
+    return f"{keyed_id(user_id, namespace, key or '')}-{index}"

@@ -1,12 +1,16 @@
 """Keep a stateless engine's history within a token budget, offline.
 
 Tokens are estimated, not counted with the model's tokenizer (that needs a
-download): about one token per 4 characters of content and arguments, plus 4
-per message, which over-estimates English text slightly. Trimming drops the
-oldest turns first, where a turn is a user message with everything that
-followed it up to the next user message (so a tool call is never
-separated from its output). The newest turn is always kept; the instructions
-(system message) are not part of the history and are always sent.
+download): ``token_estimate.estimate_text_tokens`` of the content and of each
+tool call's name and arguments, plus 4 per message. The estimate is an upper
+bound for natural text of every script (English, CJK, emoji, code, …) and at
+most twice a real tokenizer's count, so the history sent stays within the
+budget whatever the language (a flat 4 characters a token let 60,000 emoji
+through a 16,000-token budget). Trimming drops the oldest turns first, where a
+turn is a user message with everything that followed it up to the next user
+message (so a tool call is never separated from its output). The newest turn
+is always kept; the instructions (system message) are not part of the history
+and are always sent.
 """
 
 from __future__ import annotations
@@ -15,21 +19,26 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-CHARS_PER_TOKEN = 4
+from .token_estimate import estimate_text_tokens
+
 TOKENS_PER_MESSAGE = 4
 DEFAULT_BUDGET = 16_000
 """Tokens of history sent per turn when the assistant sets no ``context_tokens``."""
 
 
 def estimate_tokens(message: dict[str, Any]) -> int:
-    """An offline estimate of the tokens a Chat Completions message costs."""
-    text = message.get("content") or ""
-    if not isinstance(text, str):
-        text = json.dumps(text)
+    """An offline upper bound of the tokens a Chat Completions message costs."""
+    content = message.get("content") or ""
+    texts = [content if isinstance(content, str) else json.dumps(content)]
     for call in message.get("tool_calls") or []:
         function = call.get("function", {})
-        text += function.get("name", "") + function.get("arguments", "")
-    return TOKENS_PER_MESSAGE + -(-len(text) // CHARS_PER_TOKEN)
+        texts += [function.get("name", ""), function.get("arguments", "")]
+    return TOKENS_PER_MESSAGE + sum(estimate_text_tokens(text) for text in texts)
+
+
+def history_tokens(history: Sequence[dict[str, Any]]) -> int:
+    """The estimate of a whole history (what ``trim_history`` keeps within its budget)."""
+    return sum(estimate_tokens(message) for message in history)
 
 
 def _units(history: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -47,7 +56,7 @@ def trim_history(history: Sequence[dict[str, Any]], budget: int) -> list[dict[st
     kept: list[list[dict[str, Any]]] = []
     used = 0
     for unit in reversed(_units(history)):
-        cost = sum(estimate_tokens(message) for message in unit)
+        cost = history_tokens(unit)
         if kept and used + cost > budget:
             break
         kept.append(unit)
