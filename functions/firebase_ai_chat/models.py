@@ -10,9 +10,9 @@ import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -32,7 +32,15 @@ CHAT_DOCUMENT_PATTERN = re.compile(rf"^({DOCUMENT_ID})/({DOCUMENT_ID})$")
 CHATS = "chats"
 """The default collection of chats."""
 
-CLIENT_MESSAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+
+def chat_document_pattern(collection: str) -> str:
+    """A chat of ``collection`` as clients name it, ``{collection}/{chatId}``: what the callables and
+    ``chatEvents`` accept (and what the OpenAPI document states)."""
+    return rf"^{collection}/({DOCUMENT_ID})$"
+
+
+CLIENT_MESSAGE_ID_MAX_LENGTH = 128
+CLIENT_MESSAGE_ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CLIENT_MESSAGE_ID_MAX_LENGTH}}}$"
 """A client's idempotency key for a call (``clientMessageId``)."""
 
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
@@ -203,8 +211,23 @@ class MessageInput(_Input):
     returns the first call's result and stores and runs nothing new.
     """
 
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
-    client_message_id: str | None = Field(default=None, alias="clientMessageId")
+    message: str = Field(
+        min_length=1,
+        max_length=MAX_MESSAGE_LENGTH,
+        description="Not blank: a message of only spaces, zero-width or other invisible characters is refused "
+        "(invalid-argument), and so is one that is not valid Unicode (a lone surrogate).",
+    )
+    client_message_id: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": CLIENT_MESSAGE_ID_PATTERN,
+                "minLength": 1,
+                "maxLength": CLIENT_MESSAGE_ID_MAX_LENGTH,
+            }
+        ),
+    ] | None = Field(default=None, alias="clientMessageId")
 
     @field_validator("client_message_id")
     @classmethod
@@ -228,7 +251,8 @@ class MessageInput(_Input):
 class ChatDocumentInput(_Input):
     """Callable input naming an existing chat: ``{chatDocument}``."""
 
-    chat_document: str = Field(alias="chatDocument")
+    chat_document: str = Field(alias="chatDocument", json_schema_extra={"pattern": CHAT_DOCUMENT_PATTERN.pattern})
+    """The OpenAPI document states the app's own collection (``chat_document_pattern``)."""
 
     @field_validator("chat_document")
     @classmethod
