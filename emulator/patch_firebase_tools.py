@@ -46,12 +46,13 @@ CLIENT_GONE = Patch(
 )
 
 
-def apply(patch: Patch, node_modules: Path) -> str:
-    """Applies ``patch``; what was done, in words. ``SystemExit`` when the file is not the pinned one."""
+def apply(patch: Patch, node_modules: Path) -> str | None:
+    """Applies ``patch``; what was done, in words (``None``: nothing to do). ``SystemExit`` when the file
+    is not the pinned one."""
     path = node_modules / patch.path
     text = path.read_text()
     if MARKER in text:
-        return f"{patch.path}: already patched"
+        return None
     if hashlib.sha256(text.encode()).hexdigest() != patch.original_sha256 or text.count(patch.anchor) != 1:
         raise SystemExit(
             f"emulator/install: {path} is not the firebase-tools file this patch was written for "
@@ -64,7 +65,9 @@ def apply(patch: Patch, node_modules: Path) -> str:
 def main() -> None:
     node_modules = Path(sys.argv[1] if len(sys.argv) > 1 else "node_modules")
     for patch in (CLIENT_GONE,):
-        print(f"emulator/install: {apply(patch, node_modules)}", file=sys.stderr)
+        done = apply(patch, node_modules)
+        if done:
+            print(f"emulator/install: {done}", file=sys.stderr)
 
 
 if __name__ == "__main__":
