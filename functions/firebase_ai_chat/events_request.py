@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import flask
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from .callables import readable
 from .event_cursor import EventCursor
@@ -41,6 +42,22 @@ class ChatEventsQuery(BaseModel):
     max_seconds: int | None = Field(
         default=None, alias="maxSeconds", ge=1, description="End the stream sooner (a retry: hint follows)."
     )
+
+    @field_validator("follow", mode="before")
+    @classmethod
+    def _boolean(cls, value: object) -> object:
+        """A boolean in a query string is ``true`` or ``false`` (not ``yes``, ``1``, ``on``...)."""
+        if isinstance(value, str) and value not in ("true", "false"):
+            raise PydanticCustomError("boolean", "must be true or false")
+        return value
+
+    @field_validator("max_seconds", mode="before")
+    @classmethod
+    def _integer(cls, value: object) -> object:
+        """An integer in a query string is digits (not `` 1``, ``+1``, ``1.0`` or ``1_000``)."""
+        if isinstance(value, str) and re.fullmatch("[0-9]+", value) is None:
+            raise PydanticCustomError("integer", "must be a whole number of seconds")
+        return value
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ class ChatResult(Model):
 
 def chat_id_of(chat_document: str, collection: str = CHATS) -> str:
     """The id in ``{collection}/{id}``; ``invalid-argument`` for any other path."""
-    match = CHAT_DOCUMENT_PATTERN.match(chat_document)
+    match = CHAT_DOCUMENT_PATTERN.fullmatch(chat_document)  # not match: "$" also matches before a final "\n"
     if match is None or match.group(1) != collection:
         raise ChatError(ErrorCode.INVALID_ARGUMENT, f"chatDocument must look like {collection}/{{chatId}}.")
     return match.group(2)
@@ -225,6 +225,8 @@ class MessageInput(_Input):
                 "pattern": CLIENT_MESSAGE_ID_PATTERN,
                 "minLength": 1,
                 "maxLength": CLIENT_MESSAGE_ID_MAX_LENGTH,
+                "description": "The idempotency key of the call. A key the user sent before with another "
+                "message is refused (invalid-argument: already used for another message).",
             }
         ),
     ] | None = Field(default=None, alias="clientMessageId")
@@ -232,7 +234,7 @@ class MessageInput(_Input):
     @field_validator("client_message_id")
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
-        if value is not None and re.match(CLIENT_MESSAGE_ID_PATTERN, value) is None:
+        if value is not None and re.fullmatch(CLIENT_MESSAGE_ID_PATTERN, value) is None:
             raise PydanticCustomError("client_message_id", "must be 1 to 128 letters, digits, _ or -")
         return value
 
@@ -257,7 +259,7 @@ class ChatDocumentInput(_Input):
     @field_validator("chat_document")
     @classmethod
     def _chat_path(cls, value: str) -> str:
-        if CHAT_DOCUMENT_PATTERN.match(value) is None:
+        if CHAT_DOCUMENT_PATTERN.fullmatch(value) is None:
             raise PydanticCustomError(
                 "chat_document", "must look like chats/{chatId} (letters, digits, _ and -; not __…__)"
             )

@@ -142,7 +142,14 @@ def _callable(spec: CallableSpec) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"type": "object", "required": ["data"], "properties": {"data": data}}}
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["data"],
+                        "properties": {"data": data},
+                        "additionalProperties": False,  # firebase-functions refuses any other field
+                    }
+                }
             },
         },
         "responses": {
@@ -175,8 +182,8 @@ def _events(name: str, collection: str) -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "schema": last_event_id,
-                "description": "The id of the last event received (of this chat's stream): the stream goes on "
-                "after it.",
+                "description": "The id of the last event received: the stream goes on after it. An id of "
+                "another chat's stream is refused (400, `... of another chat`).",
             },
         ],
         "responses": {
