@@ -216,10 +216,9 @@ class ChatEventLog:
 
     def _status(self) -> list[Event]:
         """``status`` when the chat changed since the last one sent."""
-        assert self._chat is not None
-        version, document = self._chat
-        if version <= self.cursor.chat:
+        if self._chat is None or self._chat[0] <= self.cursor.chat:
             return []
+        version, document = self._chat
         self.cursor = replace(self.cursor, chat=version)
         return [self._event(EventKind.STATUS, status_event(document))]
 

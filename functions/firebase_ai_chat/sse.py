@@ -36,7 +36,7 @@ import flask
 from google.cloud.firestore import FieldFilter
 
 from .callables import rejected_response
-from .chat_events import ChatEventLog, Event, EventCursor, MessageKey, MessageVersion
+from .chat_events import ChatEventLog, Event, MessageKey, MessageVersion
 from .events_request import EventsError, EventsRequest, events_request
 from .firestore.stream_lease import LeaseBusy, StreamLease
 from .status import ChatStatus
@@ -220,54 +220,64 @@ def serve_chat_events(
     """Answers one ``chatEvents`` request (see the module)."""
     try:
         checked = events_request(request, collection=collection, verify=verify)
-        slot = lease.acquire(checked.uid) if lease is not None else ""
     except EventsError as error:
         return _refused(error)
-    except LeaseBusy:
-        return _refused(EventsError(503, "UNAVAILABLE", "Too many streams are opening at once. Try again."))
-    if slot is None:
-        return _refused(EventsError(429, "RESOURCE_EXHAUSTED", too_many(lease.limit if lease else 0)))
-    release = functools.partial(lease.release, checked.uid, slot) if lease is not None and slot else _nothing
     try:
+        release = _take_slot(lease, checked.uid)
         return _stream(request, db=db, checked=checked, max_seconds=max_seconds, release=release)
     except EventsError as error:
-        release()
-        return _refused(error)
-    except BaseException:
-        release()
-        raise
+        return _refused(error, checked.uid)
+
+
+def _take_slot(lease: StreamLease | None, uid: str) -> Callable[[], None]:
+    """A slot of the user's limit on open streams, as the call that gives it back; ``EventsError``
+    (429, or 503 when the user's slot document stays contended) when refused."""
+    if lease is None:
+        return _nothing
+    try:
+        slot = lease.acquire(uid)
+    except LeaseBusy:
+        raise EventsError(503, "UNAVAILABLE", "Too many streams are opening at once. Try again.") from None
+    if slot is None:
+        raise EventsError(429, "RESOURCE_EXHAUSTED", too_many(lease.limit))
+    return functools.partial(lease.release, uid, slot)
 
 
 def _stream(
     request: flask.Request, *, db: Any, checked: EventsRequest, max_seconds: int, release: Callable[[], None]
 ) -> flask.Response:
-    """The stream of a request that holds a slot (or its refusal, or 204)."""
-    chat = db.document(checked.chat).get()
-    if not chat.exists:
-        raise EventsError(404, "NOT_FOUND", "There is no such chat.")
-    if chat.get("userId") != checked.uid:
-        raise EventsError(403, "PERMISSION_DENIED", "This chat is not yours.")
-    if nothing_new(db, checked, chat, checked.follow):
-        release()  # an EventSource stops here
-        return flask.Response(status=204)
+    """The stream of a request that holds a slot, or 204; the slot is given back on any refusal."""
+    try:
+        chat = db.document(checked.chat).get()
+        if not chat.exists:
+            raise EventsError(404, "NOT_FOUND", "There is no such chat.")
+        if chat.get("userId") != checked.uid:
+            raise EventsError(403, "PERMISSION_DENIED", "This chat is not yours.")
+        if nothing_new(db, checked, chat, checked.follow):
+            release()  # an EventSource stops here
+            return flask.Response(status=204)
+    except BaseException:
+        release()
+        raise
     log = ChatEventLog(chat=checked.chat, cursor=checked.cursor, follow=checked.follow)
     stream = ChatEventStream(db=db, request=checked, log=log, environ=request.environ, on_end=release)
-    stream.start()
-    limit = min(checked.max_seconds or max_seconds, max_seconds)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    response = flask.Response(stream.lines(limit), mimetype="text/event-stream", headers=headers)
+    try:
+        stream.start()
+        limit = min(checked.max_seconds or max_seconds, max_seconds)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        response = flask.Response(stream.lines(limit), mimetype="text/event-stream", headers=headers)
+    except BaseException:
+        stream.stop()  # the listeners, and the slot
+        raise
     response.call_on_close(stream.stop)  # also when the server closes the response before it ran
     return response
 
 
-def _refused(error: EventsError) -> flask.Response:
-    response = rejected_response(error.status, error.message, error.http_status)
+def _refused(error: EventsError, uid: str | None = None) -> flask.Response:
+    response = rejected_response(error.status, error.message, error.http_status, uid)
     response.headers.update(error.headers)
     return response
 
 
 def _nothing() -> None:
     pass
-
-
-__all__ = ["EventCursor", "serve_chat_events"]
