@@ -114,6 +114,7 @@ def test_a_chat_closed_while_its_answer_streams_leaves_no_ghost(
     view = applied(seen)
     assert not any(streaming for _, streaming in view.texts().values()), view.texts()
     assert view.texts() == stored(db, chat) == fresh(alice, chat).texts()
+    count("chats closed while their answer streamed, no ghost left")
 
 
 def test_a_deleted_chat_ends_the_stream_with_deleted(alice: ChatClient) -> None:
