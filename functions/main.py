@@ -202,8 +202,9 @@ sweepStuckChats = app.sweeper_function("sweepStuckChats")  # noqa: N816
 chatEvents = app.events_function("chatEvents")  # noqa: N816 - GET, Server-Sent Events of a chat
 OPENAPI: dict[str, Any] = {
     "title": "Calculator chat",
+    # The openapi function puts the address it was reached at first (the emulators' host and port, or
+    # the deployed project's); this template is for the committed docs/openapi.json and clients.
     "servers": [
-        {"url": "http://127.0.0.1:5001/demo-ai-chat/us-central1", "description": "The local emulators"},
         {
             "url": "https://{region}-{project}.cloudfunctions.net",
             "description": "Deployed",

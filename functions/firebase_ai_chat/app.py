@@ -37,7 +37,7 @@ from .app_functions import AppFunctions
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive
 from .chat import AssistantChat
 from .continuations import ContinuationScheduler
-from .control_functions import USAGE_DOCUMENT
+from .control_functions import STREAMS_DOCUMENT, USAGE_DOCUMENT
 from .engines.base import Engine
 from .engines.offline import OfflineEngine, Phrase
 from .errors import ChatError, ErrorCode
@@ -136,7 +136,7 @@ class ChatApp(AppFunctions[DataT]):
         engine: Engine | None = None,
         retention: timedelta | None = None,
         app_check: bool | AppCheck = False,
-        user_documents: Sequence[str] = (USAGE_DOCUMENT,),
+        user_documents: Sequence[str] = (USAGE_DOCUMENT, STREAMS_DOCUMENT),
         limits: Limits | Callable[[Caller], Limits | None] | None = None,
         prices: Mapping[str, Price] | None = None,
         usage: str | None = None,

@@ -1,32 +1,28 @@
-"""The Cloud Functions a ``ChatApp`` declares: its callables, worker, task functions, sweeper, event
-stream and OpenAPI document (a mixin of ``ChatApp``; see ``app``)."""
+"""The Cloud Functions a ``ChatApp`` declares: its callables, worker, task functions and sweeper (a
+mixin of ``ChatApp``; see ``app``; the event stream and the OpenAPI document are in ``http_functions``)."""
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-import firebase_admin.auth
 import flask
 from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
 from pydantic import BaseModel
 
-from . import __version__
 from .callables import Caller, handle_call, rejected_response
 from .chat import AssistantChat
 from .control_functions import ControlFunctions
-from .firebase_app import firebase_app, firestore_client
+from .firebase_app import firestore_client
+from .function_process import prepare_process
+from .http_functions import HttpFunctions
 from .limits import Limits
-from .local_runtime import steady_local_runtime
 from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
-from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec, document
+from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec
 from .params import OPENAI_API_KEY
-from .sse import serve_chat_events
 from .store import ChatStore
-from .structured_logs import structured_logging
 from .stuck import StuckChatSweeper
 from .task_handler import delivery_of, handle_task
 from .task_queue import TaskQueue
@@ -38,7 +34,7 @@ DataT = TypeVar("DataT", bound=BaseModel)
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
 
-class AppFunctions(ControlFunctions, Generic[DataT]):
+class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
     """Declares an app's Cloud Functions from its configuration (``ChatApp`` provides the attributes)."""
 
     data: type[DataT]
@@ -50,8 +46,6 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
     configs: dict[str, AssistantConfig]
     _concurrency: int
     _specs: list[CallableSpec]
-    _events: str | None
-    _openapi: str | None
 
     @property
     def chat(self) -> AssistantChat:
@@ -98,7 +92,7 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
     def _callable(
         self, name: str, handler: Callable[[https_fn.CallableRequest[Any]], Any], **settings: Any
     ) -> Callable[..., Any]:
-        _prepare_process()
+        prepare_process()
         handler = self._checked(handler)  # App Check's replay protection, when the app asks for it
         handler.__name__ = handler.__qualname__ = name
         declared = https_fn.on_call(region=self.region, **self._call_options(), **settings)
@@ -174,7 +168,7 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
         def handler(request: tasks_fn.CallableRequest[Any]) -> None:
             handle_task(self.worker, request, max_attempts=self.max_attempts)
 
-        _prepare_process()
+        prepare_process()
         handler.__name__ = handler.__qualname__ = self.worker_name
         return tasks_fn.on_task_dispatched(
             **self._task_options(),
@@ -193,7 +187,7 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
             def handler(request: tasks_fn.CallableRequest[Any]) -> None:
                 function(payload.model_validate(request.data), delivery_of(request, max_attempts=self.max_attempts))
 
-            _prepare_process()
+            prepare_process()
             handler.__name__ = handler.__qualname__ = name
             return tasks_fn.on_task_dispatched(**self._task_options())(handler)
 
@@ -206,57 +200,9 @@ class AppFunctions(ControlFunctions, Generic[DataT]):
             report = StuckChatSweeper(store=self.store, queue=self.queue).sweep()
             logger.info("sweep: requeued %s, failed %s", report.requeued, report.failed)
 
-        _prepare_process()
+        prepare_process()
         handler.__name__ = handler.__qualname__ = name
         return scheduler_fn.on_schedule(schedule=schedule, region=self.region)(handler)
-
-    def events_function(self, name: str = "chatEvents", *, max_seconds: int = 300) -> Callable[..., Any]:
-        """The HTTP function that streams a chat's events (Server-Sent Events; see ``sse``); a
-        connection lasts at most ``max_seconds``, then the client reconnects with ``Last-Event-ID``."""
-        _prepare_process()
-
-        def handler(request: flask.Request) -> flask.Response:
-            refused = self._refused_events(request)  # App Check, before any read
-            if refused is not None:
-                return refused
-            return serve_chat_events(
-                request,
-                db=firestore_client(),
-                collection=self.collection,
-                verify=_verify_id_token,
-                max_seconds=max_seconds,
-            )
-
-        handler.__name__ = handler.__qualname__ = name
-        self._events = name
-        cors = options.CorsOptions(cors_origins="*", cors_methods=["GET"])
-        return https_fn.on_request(region=self.region, timeout_sec=max_seconds + 60, cors=cors)(handler)
-
-    def openapi(
-        self, *, title: str = "firebase-ai-chat", servers: list[dict[str, Any]] | None = None
-    ) -> dict[str, Any]:
-        """The OpenAPI 3.1 document of the app's callables and event stream (from its pydantic models)."""
-        return document(
-            title=title,
-            version=__version__,
-            callables=self._specs,
-            events=self._events,
-            collection=self.collection,
-            itself=self._openapi,
-            servers=servers or [],
-        )
-
-    def openapi_function(self, name: str = "openapi", **settings: Any) -> Callable[..., Any]:
-        """The HTTP function that answers ``GET`` with ``openapi(**settings)`` as JSON."""
-        _prepare_process()
-
-        def handler(request: flask.Request) -> flask.Response:
-            body = json.dumps(self.openapi(**settings), indent=2)
-            return flask.Response(body, mimetype="application/json", headers={"Access-Control-Allow-Origin": "*"})
-
-        handler.__name__ = handler.__qualname__ = name
-        self._openapi = name
-        return https_fn.on_request(region=self.region)(handler)
 
 
 def _object_bodies_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -271,17 +217,3 @@ def _object_bodies_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return endpoint(request)
 
     return guarded
-
-
-def _verify_id_token(token: str) -> dict[str, Any]:
-    return dict(firebase_admin.auth.verify_id_token(token, app=firebase_app()))
-
-
-@functools.cache
-def _prepare_process() -> None:
-    """What a process serving the app's functions needs, done when it declares its first function:
-    structured logs through ``firebase_functions.logger``, steady keep-alive on the Functions emulator,
-    and the default Firebase app (callables verify ID tokens with it before any handler runs)."""
-    structured_logging()
-    steady_local_runtime()
-    firebase_app()

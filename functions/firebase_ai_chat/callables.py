@@ -40,6 +40,8 @@ def readable(error: ValidationError) -> str:
         "string_too_short": f"{field} must not be empty.",
         "string_too_long": f"{field} must be at most {context.get('max_length')} characters.",
         "value_error": f"{field}: {context.get('error')}.",
+        "greater_than_equal": f"{field} must be at least {context.get('ge')}.",
+        "string_pattern_mismatch": f"{field} must match {context.get('pattern')}.",
     }
     return messages.get(kind, f"{field} {first['msg']}.")
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import flask
 from firebase_functions import https_fn
 
-from .app_check import AppCheck, consume_call_token, refused_events_request
+from .app_check import AppCheck, consume_call_token
 from .callables import Caller, handle_call
 from .deletion import DeletedData, DeleteMyDataInput, delete_user_chats
 from .firebase_app import firestore_client
@@ -18,13 +17,15 @@ from .store import ChatStore
 
 USAGE_DOCUMENT = "chatUsage/{uid}"
 """A user's usage counters (per-user limits), deleted with their data when present."""
+STREAMS_DOCUMENT = "chatStreams/{uid}"
+"""A user's open ``chatEvents`` streams (``stream_slots``), deleted with their data when present."""
 
 DELETE_TIMEOUT = 540
 """Seconds a ``deleteMyData`` call may take (50 chats of 200 messages take far less)."""
 
 
 class ControlFunctions:
-    """App Check options and user-data deletion (``ChatApp`` provides the attributes)."""
+    """App Check on the callables and user-data deletion (``ChatApp`` provides the attributes)."""
 
     app_check: AppCheck | None
     user_documents: tuple[str, ...]
@@ -55,15 +56,11 @@ class ControlFunctions:
 
         return checked
 
-    def _refused_events(self, request: flask.Request) -> flask.Response | None:
-        """``chatEvents``' App Check: a refusal, or ``None`` to go on."""
-        return refused_events_request(request, self.app_check)
-
     def delete_user_data(self, user_id: str) -> DeletedData:
         """Delete every chat of ``user_id`` with everything under it (runs in progress stop), and the
-        user's own documents (``user_documents``, e.g. ``chatUsage/{uid}``, with anything under them,
-        when the app runs on Firestore). Idempotent; other users' data is untouched. For the app's
-        own account-deletion flow (e.g. when a user deletes their account)."""
+        user's own documents (``user_documents``, e.g. ``chatUsage/{uid}`` and ``chatStreams/{uid}``,
+        with anything under them, when the app runs on Firestore). Idempotent; other users' data is
+        untouched. For the app's own account-deletion flow (e.g. when a user deletes their account)."""
         deleted = delete_user_chats(self.store, user_id)
         documents = deleted.deleted_documents
         if self._store is None:  # on Firestore (an app tested on an in-memory store has none)

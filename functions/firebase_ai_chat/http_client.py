@@ -21,14 +21,18 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, connect_sse
 
-from .chat_events import DoneEvent, EventKind, MessageEvent, StatusEvent
+from .chat_events import DeletedEvent, DoneEvent, EventKind, MessageEvent, RemovedEvent, ResetEvent, StatusEvent
 
-EventData = StatusEvent | MessageEvent | DoneEvent
+EventData = StatusEvent | MessageEvent | RemovedEvent | ResetEvent | DoneEvent | DeletedEvent
 _MODELS: dict[str, type[EventData]] = {
     EventKind.STATUS: StatusEvent,
     EventKind.MESSAGE: MessageEvent,
+    EventKind.REMOVED: RemovedEvent,
+    EventKind.RESET: ResetEvent,
     EventKind.DONE: DoneEvent,
+    EventKind.DELETED: DeletedEvent,
 }
+_LAST = frozenset({EventKind.DONE, EventKind.DELETED})
 
 
 class CallError(Exception):
@@ -90,8 +94,9 @@ class ChatClient:
     def events(
         self, chat: str, *, follow: bool = False, last_event_id: str | None = None, reconnects: int = 5
     ) -> Iterator[ChatEvent]:
-        """The chat's events until ``done``; a dropped or time-limited connection is resumed with
-        ``Last-Event-ID`` (after the server's ``retry:`` delay), up to ``reconnects`` times in a row."""
+        """The chat's events until ``done`` (or ``deleted``); a dropped or time-limited connection is
+        resumed with ``Last-Event-ID`` (after the server's ``retry:`` delay), up to ``reconnects`` times
+        in a row. ``ChatView`` applies them (``removed`` and ``reset`` included)."""
         failures, delay = 0, 1.0
         while True:
             try:
@@ -106,7 +111,7 @@ class ChatClient:
                     event = ChatEvent(EventKind(sse.event), sse.id, _MODELS[sse.event].model_validate_json(sse.data))
                     last_event_id = event.id
                     yield event
-                    if event.kind is EventKind.DONE:
+                    if event.kind in _LAST:
                         return
             except httpx.TransportError:
                 failures += 1

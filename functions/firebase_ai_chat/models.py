@@ -10,9 +10,9 @@ import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -32,7 +32,15 @@ CHAT_DOCUMENT_PATTERN = re.compile(rf"^({DOCUMENT_ID})/({DOCUMENT_ID})$")
 CHATS = "chats"
 """The default collection of chats."""
 
-CLIENT_MESSAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+
+def chat_document_pattern(collection: str) -> str:
+    """A chat of ``collection`` as clients name it, ``{collection}/{chatId}``: what the callables and
+    ``chatEvents`` accept (and what the OpenAPI document states)."""
+    return rf"^{collection}/({DOCUMENT_ID})$"
+
+
+CLIENT_MESSAGE_ID_MAX_LENGTH = 128
+CLIENT_MESSAGE_ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CLIENT_MESSAGE_ID_MAX_LENGTH}}}$"
 """A client's idempotency key for a call (``clientMessageId``)."""
 
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
@@ -196,7 +204,7 @@ class ChatResult(Model):
 
 def chat_id_of(chat_document: str, collection: str = CHATS) -> str:
     """The id in ``{collection}/{id}``; ``invalid-argument`` for any other path."""
-    match = CHAT_DOCUMENT_PATTERN.match(chat_document)
+    match = CHAT_DOCUMENT_PATTERN.fullmatch(chat_document)  # not match: "$" also matches before a final "\n"
     if match is None or match.group(1) != collection:
         raise ChatError(ErrorCode.INVALID_ARGUMENT, f"chatDocument must look like {collection}/{{chatId}}.")
     return match.group(2)
@@ -213,13 +221,30 @@ class MessageInput(_Input):
     returns the first call's result and stores and runs nothing new.
     """
 
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
-    client_message_id: str | None = Field(default=None, alias="clientMessageId")
+    message: str = Field(
+        min_length=1,
+        max_length=MAX_MESSAGE_LENGTH,
+        description="Not blank: a message of only spaces, zero-width or other invisible characters is refused "
+        "(invalid-argument), and so is one that is not valid Unicode (a lone surrogate).",
+    )
+    client_message_id: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": CLIENT_MESSAGE_ID_PATTERN,
+                "minLength": 1,
+                "maxLength": CLIENT_MESSAGE_ID_MAX_LENGTH,
+                "description": "The idempotency key of the call. A key the user sent before with another "
+                "message is refused (invalid-argument: already used for another message).",
+            }
+        ),
+    ] | None = Field(default=None, alias="clientMessageId")
 
     @field_validator("client_message_id")
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
-        if value is not None and re.match(CLIENT_MESSAGE_ID_PATTERN, value) is None:
+        if value is not None and re.fullmatch(CLIENT_MESSAGE_ID_PATTERN, value) is None:
             raise PydanticCustomError("client_message_id", "must be 1 to 128 letters, digits, _ or -")
         return value
 
@@ -238,12 +263,13 @@ class MessageInput(_Input):
 class ChatDocumentInput(_Input):
     """Callable input naming an existing chat: ``{chatDocument}``."""
 
-    chat_document: str = Field(alias="chatDocument")
+    chat_document: str = Field(alias="chatDocument", json_schema_extra={"pattern": CHAT_DOCUMENT_PATTERN.pattern})
+    """The OpenAPI document states the app's own collection (``chat_document_pattern``)."""
 
     @field_validator("chat_document")
     @classmethod
     def _chat_path(cls, value: str) -> str:
-        if CHAT_DOCUMENT_PATTERN.match(value) is None:
+        if CHAT_DOCUMENT_PATTERN.fullmatch(value) is None:
             raise PydanticCustomError(
                 "chat_document", "must look like chats/{chatId} (letters, digits, _ and -; not __…__)"
             )

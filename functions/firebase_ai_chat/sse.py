@@ -3,13 +3,21 @@
 ``GET …/chatEvents?chat=chats/{id}[&follow=true][&maxSeconds=N]`` with
 ``Authorization: Bearer <Firebase ID token>`` and, to resume, ``Last-Event-ID``.
 Only the chat's owner gets a stream; anyone else gets a JSON error and no stream
-(``{"error": {"status", "message"}}``, as callables answer): 400, 401, 403 or 404.
-The events are those of ``chat_events`` (status, message, done); a comment
-heartbeat goes out after 15 s without one; after ``maxSeconds`` (at most the
-server's limit) the stream ends with a ``retry:`` hint and the client reconnects
-with ``Last-Event-ID``. The listeners stop as soon as the client goes away.
-A client that got ``done`` and reconnects with its id while nothing changed gets
-``204 No Content`` (an ``EventSource`` then stops reconnecting).
+(``{"error": {"status", "message"}}``, as callables answer): 400, 401, 403, 404,
+405 (not ``GET``), 429 (the user has as many streams open as the limit allows:
+``stream_slots.py``) or 503 (the user's slots stayed contended).
+The events are those of ``chat_events`` (status, message, removed, reset, done,
+deleted); a comment heartbeat goes out after 15 s without one; after ``maxSeconds``
+(at most the server's limit) the stream ends with a ``retry:`` hint and the client
+reconnects with ``Last-Event-ID``. A client that got ``done`` and reconnects with
+its id while nothing changed gets ``204 No Content`` (an ``EventSource`` then stops
+reconnecting).
+
+The order of work: every check that needs no read (``events_request``), then the user's
+stream slot (refused over the limit before anything else is read), then the chat (one
+read: 404, 403, or the 204), then the listeners. Whatever ends the stream (``done``,
+``deleted``, the time limit, the client leaving, an error) stops the listeners and gives
+the slot back, at once: the stream looks for a client that went away every 0.25 s.
 """
 
 from __future__ import annotations
@@ -26,12 +34,13 @@ from typing import Any
 
 import flask
 from google.cloud.firestore import FieldFilter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .callables import readable, rejected_response
-from .chat_events import ChatEventLog, Event, EventCursor, MessageKey, MessageVersion
-from .models import CHAT_DOCUMENT_PATTERN
+from .callables import rejected_response
+from .chat_events import ChatEventLog, Event, MessageKey, MessageVersion
+from .events_request import EventsError, EventsRequest, events_request
+from .firestore.stream_lease import LeaseBusy, StreamLease
 from .status import ChatStatus
+from .stream_slots import too_many
 
 logger = logging.getLogger(__name__)
 
@@ -39,25 +48,7 @@ HEARTBEAT_SECONDS = 15.0
 RETRY_MILLISECONDS = 1000
 POLL_SECONDS = 0.25  # how often the stream looks for a client that went away
 CATCH_UP_GRACE_SECONDS = 1.0  # how long ``done`` waits for the messages listener before reading them
-
-
-class ChatEventsQuery(BaseModel):
-    """The query string of ``chatEvents``."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
-    chat: str = Field(pattern=CHAT_DOCUMENT_PATTERN.pattern, description="The chat, as `chats/{chatId}`.")
-    follow: bool = Field(default=False, description="Keep streaming across turns until the chat ends.")
-    max_seconds: int | None = Field(
-        default=None, alias="maxSeconds", ge=1, description="End the stream sooner (a retry: hint follows)."
-    )
-
-
-class EventsError(Exception):
-    """A request refused before any stream: answered with ``status`` and a JSON error body."""
-
-    def __init__(self, http_status: int, status: str, message: str) -> None:
-        super().__init__(message)
-        self.http_status, self.status, self.message = http_status, status, message
+STREAMING_GRACE_SECONDS = 5.0  # how long ``done`` waits for a partial message of an abandoned run to go
 
 
 def micros(timestamp: datetime | None) -> int:
@@ -76,32 +67,16 @@ def message_version(snapshot: Any) -> MessageVersion:
     return MessageVersion(key=key, document=document)
 
 
-def parse_query(args: Any) -> ChatEventsQuery:
-    try:
-        return ChatEventsQuery.model_validate(dict(args.items()))
-    except ValidationError as error:
-        raise EventsError(400, "INVALID_ARGUMENT", readable(error)) from None
+def messages_query(db: Any, chat: str, uid: str) -> Any:
+    """The chat's messages as its owner may list them."""
+    return db.document(chat).collection("messages").where(filter=FieldFilter("userId", "==", uid))
 
 
-def parse_cursor(header: str | None) -> EventCursor:
-    if not header:
-        return EventCursor()
-    try:
-        return EventCursor.parse(header)
-    except ValueError:
-        raise EventsError(400, "INVALID_ARGUMENT", "Last-Event-ID is not the id of an event of this chat.") from None
-
-
-def bearer_uid(header: str | None, verify: Callable[[str], dict[str, Any]]) -> str:
-    """The uid of the request's ``Authorization: Bearer <ID token>``."""
-    if not header or not header.startswith("Bearer "):
-        raise EventsError(401, "UNAUTHENTICATED", "Send your Firebase ID token: Authorization: Bearer <token>.")
-    try:
-        return str(verify(header.removeprefix("Bearer ").strip())["uid"])
-    except Exception:
-        raise EventsError(
-            401, "UNAUTHENTICATED", "The ID token is not valid (expired, or of another project)."
-        ) from None
+def read_messages(query: Any, floor: int) -> tuple[list[MessageVersion], int]:
+    """The messages, read once, and a time they were read at (at least ``floor``: a read issued after
+    the chat version ``floor`` was seen is complete up to it)."""
+    snapshots = query.get()
+    return [message_version(s) for s in snapshots], max([floor, *(micros(s.read_time) for s in snapshots)])
 
 
 def client_gone(environ: dict[str, Any]) -> bool:
@@ -116,49 +91,74 @@ def client_gone(environ: dict[str, Any]) -> bool:
         return True
 
 
+class Grace:
+    """Whether the log has waited ``seconds`` on the same thing (a chat version) in a row."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._waiting: tuple[int, float] | None = None
+
+    def over(self, version: int | None) -> bool:
+        if version is None or self._waiting is None or self._waiting[0] != version:
+            self._waiting = None if version is None else (version, time.monotonic())
+            return False
+        return time.monotonic() - self._waiting[1] >= self.seconds
+
+
 class ChatEventStream:
     """One client's stream: the chat's listeners feed a queue; ``lines()`` writes the events out."""
 
-    def __init__(self, *, db: Any, chat: str, uid: str, log: ChatEventLog, environ: dict[str, Any]) -> None:
-        self.db, self.chat, self.uid, self.log, self.environ = db, chat, uid, log, environ
+    def __init__(
+        self, *, db: Any, request: EventsRequest, log: ChatEventLog, environ: dict[str, Any], on_end: Callable[[], None]
+    ) -> None:
+        self.db, self.request, self.log, self.environ = db, request, log, environ
+        self._on_end: Callable[[], None] | None = on_end
         self._updates: queue.Queue[Callable[[], list[Event]]] = queue.Queue()
         self._watches: list[Any] = []
-        self._awaiting: tuple[int, float] | None = None  # (chat version, since) while done waits
-
-    def messages_query(self) -> Any:
-        return self.db.document(self.chat).collection("messages").where(filter=FieldFilter("userId", "==", self.uid))
+        self._catching_up, self._streaming = Grace(CATCH_UP_GRACE_SECONDS), Grace(STREAMING_GRACE_SECONDS)
+        self.ended_by = "error"
 
     def start(self) -> None:
-        document = self.db.document(self.chat)
-        self._watches = [document.on_snapshot(self._on_chat), self.messages_query().on_snapshot(self._on_messages)]
-
-    def _catch_up(self) -> list[Event]:
-        """Reads the messages once when ``done`` has waited ``CATCH_UP_GRACE_SECONDS`` for the messages
-        listener (see ``ChatEventLog.awaiting_messages``): usually it delivers first, and costs nothing."""
-        version = self.log.awaiting_messages
-        if version is None or self._awaiting is None or self._awaiting[0] != version:
-            self._awaiting = None if version is None else (version, time.monotonic())
-            return []
-        if time.monotonic() - self._awaiting[1] < CATCH_UP_GRACE_SECONDS:
-            return []
-        snapshots = self.messages_query().get()  # issued after the chat version was seen: complete up to it
-        seen_at = max([version, *(micros(snapshot.read_time) for snapshot in snapshots)])
-        return self.log.messages_changed([message_version(snapshot) for snapshot in snapshots], seen_at)
+        chat = self.db.document(self.request.chat)
+        messages = messages_query(self.db, self.request.chat, self.request.uid)
+        self._watches = [chat.on_snapshot(self._on_chat), messages.on_snapshot(self._on_messages)]
 
     def stop(self) -> None:
+        """Stops the listeners and gives the slot back (once; also when the response closes unread)."""
         for watch in self._watches:
             watch.unsubscribe()
         self._watches = []
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end()
+            chat_id = self.request.chat.split("/")[-1]
+            extra = {"chatId": chat_id, "userId": self.request.uid, "endedBy": self.ended_by}
+            logger.info("chatEvents: stream closed (%s)", self.ended_by, extra=extra)
 
     def _on_chat(self, snapshots: list[Any], _changes: Any, _read_time: Any) -> None:
-        for snapshot in snapshots:
-            if snapshot.exists:
-                version, document = micros(snapshot.update_time), snapshot.to_dict() or {}
-                self._updates.put(functools.partial(self.log.chat_changed, version, document))
+        """A document listener gets the document, or no snapshot at all once it is deleted."""
+        found = [snapshot for snapshot in snapshots if snapshot.exists]
+        if not found:
+            self._updates.put(self.log.chat_deleted)
+        for snapshot in found:
+            version, document = micros(snapshot.update_time), snapshot.to_dict() or {}
+            self._updates.put(functools.partial(self.log.chat_changed, version, document))
 
     def _on_messages(self, snapshots: list[Any], _changes: Any, read_time: Any) -> None:
         versions = [message_version(snapshot) for snapshot in snapshots]
         self._updates.put(functools.partial(self.log.messages_changed, versions, micros(read_time)))
+
+    def _waited(self) -> list[Event]:
+        """What the waits of ``done`` give when over: the messages read once when their listener is late
+        (usually it delivers first, and this costs nothing); ``done`` without waiting any longer for a
+        partial message to go."""
+        version = self.log.awaiting_messages
+        if self._catching_up.over(version):
+            query = messages_query(self.db, self.request.chat, self.request.uid)
+            return self.log.messages_changed(*read_messages(query, version or 0))
+        if self._streaming.over(self.log.awaiting_streams):
+            return self.log.stop_waiting_for_streams()
+        return []
 
     def lines(self, max_seconds: float) -> Iterator[str]:
         """The stream: the events as the listeners deliver them (their first snapshots give the chat so
@@ -168,52 +168,116 @@ class ChatEventStream:
             yield f"retry: {RETRY_MILLISECONDS}\n\n"
             while not self.log.finished:
                 if client_gone(self.environ):
+                    self.ended_by = "client left"
                     return
                 now = time.monotonic()
                 if now - started >= max_seconds:
+                    self.ended_by = "time limit"
                     yield f": the connection ends after {max_seconds:.0f} s; reconnect with Last-Event-ID\n"
                     yield f"retry: {RETRY_MILLISECONDS}\n\n"
                     return
                 try:
                     events = self._updates.get(timeout=POLL_SECONDS)()
                 except queue.Empty:
-                    events = self._catch_up()
+                    events = self._waited()
                     if not events and now - last_sent >= HEARTBEAT_SECONDS:
                         last_sent = now
                         yield ": heartbeat\n\n"
                 for event in events:
                     last_sent = time.monotonic()
                     yield event.encode()
+            self.ended_by = "end of the events"
         finally:
             self.stop()
-            logger.info("chatEvents: stream closed", extra={"chatId": self.chat.split("/")[-1], "userId": self.uid})
+
+
+def nothing_new(db: Any, checked: EventsRequest, chat: Any, follow: bool) -> bool:
+    """Whether a client back with the id of a ``done`` has everything (204): the chat unchanged since
+    (every commit writes it), and, when it holds a message still streaming (a partial answer its run
+    may delete with no commit), the messages too (read once, only then)."""
+    cursor, status = checked.cursor, ChatStatus(chat.get("status"))
+    log = ChatEventLog(chat=checked.chat, cursor=cursor, follow=follow)
+    version = micros(chat.update_time)
+    if not cursor.done or cursor.held is None or version > cursor.chat or not log.ends_at(status):
+        return False
+    if cursor.held.streaming == 0:
+        return True
+    events = log.chat_changed(version, chat.to_dict() or {})
+    events += log.messages_changed(*read_messages(messages_query(db, checked.chat, checked.uid), version))
+    events += log.stop_waiting_for_streams()
+    return [event.id for event in events] == [str(cursor)]
 
 
 def serve_chat_events(
-    request: flask.Request, *, db: Any, collection: str, verify: Callable[[str], dict[str, Any]], max_seconds: int
+    request: flask.Request,
+    *,
+    db: Any,
+    collection: str,
+    verify: Callable[[str], dict[str, Any]],
+    max_seconds: int,
+    lease: StreamLease | None,
 ) -> flask.Response:
     """Answers one ``chatEvents`` request (see the module)."""
     try:
-        if request.method != "GET":
-            raise EventsError(405, "INVALID_ARGUMENT", "Use GET.")
-        query = parse_query(request.args)
-        uid = bearer_uid(request.headers.get("Authorization"), verify)
-        cursor = parse_cursor(request.headers.get("Last-Event-ID"))
-        if not query.chat.startswith(f"{collection}/"):
-            raise EventsError(400, "INVALID_ARGUMENT", f"chat must look like {collection}/{{chatId}}.")
-        chat = db.document(query.chat).get()
+        checked = events_request(request, collection=collection, verify=verify)
+    except EventsError as error:
+        return _refused(error)
+    try:
+        release = _take_slot(lease, checked.uid)
+        return _stream(request, db=db, checked=checked, max_seconds=max_seconds, release=release)
+    except EventsError as error:
+        return _refused(error, checked.uid)
+
+
+def _take_slot(lease: StreamLease | None, uid: str) -> Callable[[], None]:
+    """A slot of the user's limit on open streams, as the call that gives it back; ``EventsError``
+    (429, or 503 when the user's slot document stays contended) when refused."""
+    if lease is None:
+        return _nothing
+    try:
+        slot = lease.acquire(uid)
+    except LeaseBusy:
+        raise EventsError(503, "UNAVAILABLE", "Too many streams are opening at once. Try again.") from None
+    if slot is None:
+        raise EventsError(429, "RESOURCE_EXHAUSTED", too_many(lease.limit))
+    return functools.partial(lease.release, uid, slot)
+
+
+def _stream(
+    request: flask.Request, *, db: Any, checked: EventsRequest, max_seconds: int, release: Callable[[], None]
+) -> flask.Response:
+    """The stream of a request that holds a slot, or 204; the slot is given back on any refusal."""
+    try:
+        chat = db.document(checked.chat).get()
         if not chat.exists:
             raise EventsError(404, "NOT_FOUND", "There is no such chat.")
-        if chat.get("userId") != uid:
+        if chat.get("userId") != checked.uid:
             raise EventsError(403, "PERMISSION_DENIED", "This chat is not yours.")
-    except EventsError as error:
-        return rejected_response(error.status, error.message, error.http_status)
-    log = ChatEventLog(cursor=cursor, follow=query.follow)
-    if cursor.done and micros(chat.update_time) <= cursor.chat and log.ends_at(ChatStatus(chat.get("status"))):
-        # Every commit writes the chat: unchanged since that done, nothing new. An EventSource stops here.
-        return flask.Response(status=204)
-    stream = ChatEventStream(db=db, chat=query.chat, uid=uid, log=log, environ=request.environ)
-    stream.start()
-    limit = min(query.max_seconds or max_seconds, max_seconds)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return flask.Response(stream.lines(limit), mimetype="text/event-stream", headers=headers)
+        if nothing_new(db, checked, chat, checked.follow):
+            release()  # an EventSource stops here
+            return flask.Response(status=204)
+    except BaseException:
+        release()
+        raise
+    log = ChatEventLog(chat=checked.chat, cursor=checked.cursor, follow=checked.follow)
+    stream = ChatEventStream(db=db, request=checked, log=log, environ=request.environ, on_end=release)
+    try:
+        stream.start()
+        limit = min(checked.max_seconds or max_seconds, max_seconds)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        response = flask.Response(stream.lines(limit), mimetype="text/event-stream", headers=headers)
+    except BaseException:
+        stream.stop()  # the listeners, and the slot
+        raise
+    response.call_on_close(stream.stop)  # also when the server closes the response before it ran
+    return response
+
+
+def _refused(error: EventsError, uid: str | None = None) -> flask.Response:
+    response = rejected_response(error.status, error.message, error.http_status, uid)
+    response.headers.update(error.headers)
+    return response
+
+
+def _nothing() -> None:
+    pass
