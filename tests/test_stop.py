@@ -183,3 +183,23 @@ def test_only_the_owner_stops_a_chat(crew: Crew) -> None:
         front.stop(user_id="someone-else", chat_id=chat_id)
     assert refused.value.code is ErrorCode.PERMISSION_DENIED
     assert crew.state(chat_id)["status"] == "processing" and "stopRequested" not in crew.state(chat_id)
+
+
+def test_a_chat_listener_hears_the_chat_deleted(crew: Crew) -> None:
+    chat_id = crew.start("add 1")
+    heard: list[object] = []
+    gone = threading.Event()
+
+    def on_change(chat: object) -> None:
+        heard.append(chat)
+        if chat is None:
+            gone.set()
+
+    unwatch = crew.store.watch(chat_id, on_change)
+    try:
+        wait_until(lambda: heard, what="the listener's first snapshot")
+        assert heard[0] is not None
+        crew.store.delete_chat(chat_id)
+        assert gone.wait(30), "the listener was never told the chat is gone"
+    finally:
+        unwatch()

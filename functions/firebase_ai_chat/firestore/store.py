@@ -244,9 +244,11 @@ class FirestoreChatStore(OptimisticStore):
         """A listener (``on_snapshot``) on the chat document; returns its unsubscribe."""
 
         def changed(snapshots: list[Any], _changes: Any, _read_time: Any) -> None:
-            for snapshot in snapshots:
+            # A document's listener is sent no snapshot at all when the document is absent or deleted.
+            states = [ChatState.model_validate(s.to_dict()) if s.exists else None for s in snapshots] or [None]
+            for state in states:
                 try:
-                    on_change(ChatState.model_validate(snapshot.to_dict()) if snapshot.exists else None)
+                    on_change(state)
                 except Exception:  # a listener callback must never raise (it would end the watch)
                     logger.exception("chat listener failed on %s", chat_id)
 
