@@ -93,6 +93,11 @@ class FakeOpenAI:
     faults: list[Fault] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stream_delay: float = 0.0
+    hold_after: str | None = None
+    """While set: a stream sends the first event carrying this text, then waits for ``release``."""
+    release: threading.Event = field(default_factory=threading.Event)
+    held: list[bool] = field(default_factory=list)
+    """For each stream held: whether ``release`` came (``False``: it went on after 30 s without it)."""
     chunk_size: int = 8
     completions: int = 0  # chat completions answered so far (for ids)
 
@@ -504,6 +509,9 @@ def serve(fake: FakeOpenAI, port: int) -> ThreadingHTTPServer:
                         time.sleep(fake.stream_delay)
                     self.wfile.write(frame.encode())
                     self.wfile.flush()
+                    if fake.hold_after is not None and fake.hold_after in frame:
+                        fake.hold_after = None  # the first such event only
+                        fake.held.append(fake.release.wait(30))
             except (BrokenPipeError, ConnectionResetError):
                 return  # the client stopped reading
 
