@@ -1,5 +1,7 @@
 """What the terminal chat prints: answers as they stream (text grows on its line), status, data,
-hand-overs and errors. Fed by Firestore listener callbacks (any thread); one lock orders the output."""
+hand-overs and errors. Fed by Firestore listener callbacks (any thread); one lock orders the output.
+The two listeners deliver independently, so the chat's changes can arrive while an answer streams:
+their lines wait until the answer's line ends, and a streamed answer always reads as one line."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class Transcript:
         self.user_dispatches: list[str] = []  # dispatch id of each user message, in order
         self.printed: dict[str, int] = {}  # message id -> characters printed
         self.open_line: str | None = None  # the message whose line is still growing
+        self.held: list[str] = []  # status lines that came while an answer streamed: printed after its line
         self.chat_read_time: Any = None
         self.messages_read_time: Any = None
         self.changed = threading.Condition()
@@ -37,6 +40,10 @@ class Transcript:
             for change in changes:
                 if change.type.name != "REMOVED":
                     self._message(change.document.id, change.document.to_dict() or {})
+                elif change.document.id == self.open_line:  # a partial answer abandoned: its line ends
+                    self._write("\n")
+                    self.open_line = None
+                    self._release()
             self.messages_read_time = read_time
             self.changed.notify_all()
 
@@ -65,18 +72,18 @@ class Transcript:
     def _print_changes(self, before: dict[str, Any], now: dict[str, Any]) -> None:
         was, assistant = before.get("config", {}).get("assistantId"), now.get("config", {}).get("assistantId")
         if was and assistant != was:
-            self._write(f"  [hand-over] {was} -> {assistant}\n", new_line=True)
+            self._note(f"  [hand-over] {was} -> {assistant}\n")
         if before and now.get("data") != before.get("data"):
-            self._write(f"  [data] {json.dumps(now.get('data'))}\n", new_line=True)
+            self._note(f"  [data] {json.dumps(now.get('data'))}\n")
         status = now.get("status")
         if status != before.get("status") and status in ("processing", "complete", "failed"):
-            self._write(f"  [{status}]\n", new_line=True)  # waiting for the user shows as the prompt
+            self._note(f"  [{status}]\n")  # waiting for the user shows as the prompt
         stopped = now.get("stoppedDispatchId")
         if before and stopped and stopped != before.get("stoppedDispatchId"):
-            self._write("  [stopped] the answer was stopped; what it said so far stays\n", new_line=True)
+            self._note("  [stopped] the answer was stopped; what it said so far stays\n")
         error = now.get("error") if status == "failed" else None
         if error and error != before.get("error"):
-            self._write(f"  [error] {error.get('message')}\n", new_line=True)
+            self._note(f"  [error] {error.get('message')}\n")
 
     def _message(self, message_id: str, message: dict[str, Any]) -> None:
         if message.get("author") == "user":
@@ -97,10 +104,24 @@ class Transcript:
         if not streaming:
             self._write("\n")
             self.open_line = None
+            self._release()
+
+    def _note(self, line: str) -> None:
+        """A line about the chat: now, or after the line of the answer that is streaming."""
+        if self.open_line is None:
+            self._write(line)
+        else:
+            self.held.append(line)
+
+    def _release(self) -> None:
+        held, self.held = self.held, []
+        for line in held:
+            self._write(line)
 
     def _write(self, text: str, *, new_line: bool = False) -> None:
         if new_line and self.open_line is not None:
             self.out.write("\n")
             self.open_line = None
+            self._release()
         self.out.write(text)
         self.out.flush()
