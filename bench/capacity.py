@@ -161,6 +161,20 @@ class Turn:
     largest_task: int = 0  # bytes of the largest task payload (JSON)
 
     @property
+    def listened(self) -> int:  # the name ``turn_costs.ListenedStore`` counts into
+        return self.listener_reads
+
+    @listened.setter
+    def listened(self, value: int) -> None:
+        self.listener_reads = value
+
+    @property
+    def client_reads(self) -> int:
+        """Reads of one client following the chat (its listeners on the chat and on the messages are
+        sent each version written; an upper bound: a listener may skip versions that come fast)."""
+        return self.chat_writes + self.message_writes
+
+    @property
     def invocations(self) -> int:
         return self.callables + self.worker_deliveries + self.other_deliveries
 
@@ -490,7 +504,7 @@ class Cost:
 
 def cost_per_1000(turn: Turn, design: Design, prices: Prices, assumed: Assumed = ASSUMED) -> Cost:
     """List price of 1,000 turns of ``turn`` (already ``modeled``) under ``design`` (no free tier, no tokens)."""
-    reads = turn.reads + turn.listener_reads
+    reads = turn.reads + turn.listener_reads + turn.client_reads
     firestore = (reads * prices.read + turn.writes * prices.write + turn.deletes * prices.delete) / 100_000
     chunks = max(1, math.ceil(turn.largest_task / TASK_CHUNK))
     operations = turn.tasks * chunks + turn.deliveries * chunks  # the enqueue and each delivery attempt
@@ -511,13 +525,18 @@ def cost_per_1000(turn: Turn, design: Design, prices: Prices, assumed: Assumed =
 class Size:
     chats: int
     turns_per_second: float
-    runs: int
-    instances: int
+    runs: int  # the capacity setting: worker runs at once
+    instances: int  # at the design's runs per instance
+    dense_instances: int  # at DENSE runs per instance
     queues: int
     writes_per_second: float
-    reads_per_second: float
+    reads_per_second: float  # the server's and one client's per chat
     ramp_minutes: int
     cost_per_hour: float
+    dense_cost_per_hour: float  # the same at DENSE runs per instance
+
+
+DENSE = 32  # runs per instance an app may choose when its worker mostly waits on the model
 
 
 def size(chats: int, turn: Turn, design: Design = AFTER, assumed: Assumed = ASSUMED) -> Size:
@@ -526,21 +545,25 @@ def size(chats: int, turn: Turn, design: Design = AFTER, assumed: Assumed = ASSU
     runs = math.ceil(rate * turn.worker_deliveries * assumed.run_seconds)
     by_rate = math.ceil(rate * turn.deliveries / LIMITS["queue_dispatch_rate"].value)
     by_concurrency = math.ceil(runs / LIMITS["queue_concurrency"].value)
-    writes = rate * turn.writes
-    ops = rate * (turn.writes + turn.reads + turn.listener_reads)
+    reads = rate * (turn.reads + turn.listener_reads + turn.client_reads)
+    ops = reads + rate * turn.writes
     # Best practices' 500/50/5 rule: start at 500 operations/s, add 50% every 5 minutes.
     steps = 0 if ops <= 500 else math.ceil(math.log(ops / 500) / math.log(1.5))
-    cost = cost_per_1000(turn, design, PRICES[0], assumed).total * rate * 3600 / 1000
+    hourly = rate * 3600 / 1000
+    cost = cost_per_1000(turn, design, PRICES[0], assumed).total * hourly
+    dense = cost_per_1000(turn, replace(design, runs_per_instance=DENSE), PRICES[0], assumed).total * hourly
     return Size(
-        chats,
-        rate,
-        runs,
-        math.ceil(runs / design.runs_per_instance),
-        max(1, by_rate, by_concurrency),
-        writes,
-        rate * (turn.reads + turn.listener_reads),
-        5 * steps,
-        cost,
+        chats=chats,
+        turns_per_second=rate,
+        runs=runs,
+        instances=math.ceil(runs / design.runs_per_instance),
+        dense_instances=math.ceil(runs / DENSE),
+        queues=max(1, by_rate, by_concurrency),
+        writes_per_second=rate * turn.writes,
+        reads_per_second=reads,
+        ramp_minutes=5 * steps,
+        cost_per_hour=cost,
+        dense_cost_per_hour=dense,
     )
 
 
@@ -592,13 +615,17 @@ def print_modeled(measured: list[Turn], assumed: Assumed = ASSUMED) -> None:
         f"{BEFORE.stream_interval} s before, every {AFTER.stream_interval} s after; after, each run also has its "
         "watchdog task (one task, one delivery, one read: the design's value).\n"
     )
-    print("| turn | design | reads (+ listener) | writes | commits | chat-doc writes | tasks | invocations |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| turn | design | reads (+ stop listener) | one client's listener reads | writes | commits "
+        "| chat-doc writes | tasks | invocations |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for t in measured:
         for design in (BEFORE, AFTER):
             m = modeled(t, design, assumed)
             print(
-                f"| {t.name} | {design.name} | {m.reads} (+{m.listener_reads}) | {m.writes} | {m.commits} "
+                f"| {t.name} | {design.name} | {m.reads} (+{m.listener_reads}) | {m.client_reads} | {m.writes} "
+                f"| {m.commits} "
                 f"| {m.chat_writes} | {m.tasks} | {m.invocations} |"
             )
     print()
@@ -707,20 +734,22 @@ def print_costs(measured: list[Turn], assumed: Assumed = ASSUMED) -> None:
 def print_sizing(measured: list[Turn], assumed: Assumed = ASSUMED) -> None:
     tool = modeled(next(t for t in measured if t.name == "tool"), AFTER, assumed)
     print(
-        f"### Sizing (after; tool turns, one per chat every {_n(assumed.cycle_seconds)} s, "
-        f"{AFTER.runs_per_instance} runs per instance)\n"
+        f"### Sizing (after; tool turns, one per chat every {_n(assumed.cycle_seconds)} s, a worker delivery "
+        f"{_n(assumed.run_seconds)} s)\n"
     )
     print(
-        "| concurrent chats | turns/s | capacity (runs at once) | worker instances | worker queues "
-        "| Firestore writes/s | reads/s | 500/50/5 ramp | cost per hour |"
+        f"| concurrent chats | turns/s | capacity (runs at once) | worker instances at {AFTER.runs_per_instance} "
+        f"/ {DENSE} runs each | worker queues (dispatches each) | Firestore writes/s | reads/s (server + one "
+        "client) | 500/50/5 ramp | cost per hour, us-central1 (at 8 / 32 runs each) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for chats in (10, 1_000, 100_000):
         s = size(chats, tool, AFTER, assumed)
+        ramp = "none" if not s.ramp_minutes else f"{s.ramp_minutes} min"
         print(
-            f"| {chats:,} | {_n(s.turns_per_second)} | {s.runs:,} | {s.instances:,} | {s.queues} "
-            f"| {_n(s.writes_per_second)} | {_n(s.reads_per_second)} "
-            f"| {'none' if not s.ramp_minutes else f'{s.ramp_minutes} min'} | {_money(s.cost_per_hour)} |"
+            f"| {chats:,} | {_n(s.turns_per_second)} | {s.runs:,} | {s.instances:,} / {s.dense_instances:,} "
+            f"| {s.queues} ({math.ceil(s.runs / s.queues):,}) | {_n(s.writes_per_second)} "
+            f"| {_n(s.reads_per_second)} | {ramp} | {_money(s.cost_per_hour)} / {_money(s.dense_cost_per_hour)} |"
         )
     print()
 
