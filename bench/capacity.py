@@ -16,8 +16,9 @@
 
 The tables are markdown; ``docs/SCALE.md`` embeds them, so re-running this script refreshes its figures.
 
-Run: ``./emulator/exec -- python bench/capacity.py`` (``--inputs FILE``: the model only, from the
-per-turn inputs JSON a previous run printed; no emulator needed).
+Run: ``./emulator/exec -- python bench/capacity.py [--write-doc]`` (``--write-doc`` replaces the
+tables in ``docs/SCALE.md``; ``--inputs FILE``: the model only, from the per-turn inputs JSON a
+previous run printed, no emulator needed).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ FIRESTORE_PRICING = "https://cloud.google.com/firestore/pricing"
 TASKS_QUOTAS = "https://cloud.google.com/tasks/docs/quotas"
 TASKS_RATE_LIMITS = "https://cloud.google.com/php/docs/reference/cloud-tasks/1.14.4/V2.RateLimits"
 TASKS_PRICING = "https://cloud.google.com/tasks/pricing"
+TASKS_CREATE = "https://cloud.google.com/tasks/docs/reference/rest/v2/projects.locations.queues.tasks/create"
 FUNCTIONS_CONCURRENCY = "https://cloud.google.com/functions/docs/configuring/concurrency"
 FUNCTIONS_MAX_INSTANCES = "https://cloud.google.com/functions/docs/configuring/max-instances"
 FIREBASE_CONCURRENCY_OPTION = (
@@ -75,7 +77,8 @@ LIMITS = {
     "queue_concurrency": Limit(5000, "concurrent dispatches per queue", TASKS_RATE_LIMITS),
     "queues": Limit(1000, "queues per region (quota, can be raised)", TASKS_QUOTAS),
     "tasks_api": Limit(6_000_000 / 60, "Cloud Tasks API requests/s (6,000,000 per minute, quota)", TASKS_QUOTAS),
-    "task_size": Limit(1_048_576, "bytes per task (1 MB)", TASKS_QUOTAS),
+    # tasks.create: "The maximum task size is 100KB." (the stricter of the documented figures)
+    "task_size": Limit(100 * 1024, "bytes per task (100 KB)", TASKS_CREATE),
     "instance_concurrency": Limit(1000, "concurrent requests per function instance", FUNCTIONS_CONCURRENCY),
     "max_instances_default": Limit(100, "default max instances of a 2nd gen function", FUNCTIONS_MAX_INSTANCES),
     # Firebase's default concurrency of a 2nd gen function with >= 1 vCPU (callables).
@@ -771,11 +774,37 @@ def _load(path: str) -> list[Turn]:
     return [Turn(**row) for row in json.loads(Path(path).read_text())]
 
 
+BEGIN, END = "<!-- bench/capacity.py: begin -->", "<!-- bench/capacity.py: end -->"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "SCALE.md"
+
+
+def write_doc(measured: list[Turn], doc: Path = DOC) -> None:
+    """Replace what ``doc`` holds between ``BEGIN`` and ``END`` with this run's tables."""
+    import contextlib
+    import io
+
+    tables = io.StringIO()
+    with contextlib.redirect_stdout(tables):
+        report(measured)
+    text = doc.read_text()
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    doc.write_text(f"{head}{BEGIN}\n\n{tables.getvalue().strip()}\n\n{END}{tail}")
+
+
+def main(args: list[str]) -> None:
+    """``[--inputs FILE] [--write-doc]``: measure (or load the inputs), print the tables or write them
+    into docs/SCALE.md."""
+    measured = _load(args[args.index("--inputs") + 1]) if "--inputs" in args else measure()
+    if "--write-doc" in args:
+        write_doc(measured)
+        print(f"wrote {DOC}")
+    else:
+        report(measured)
+
+
 if __name__ == "__main__":
     import logging
 
     logging.getLogger("firebase_ai_chat").setLevel(logging.WARNING)
-    if len(sys.argv) > 2 and sys.argv[1] == "--inputs":
-        report(_load(sys.argv[2]))
-    else:
-        report(measure())
+    main(sys.argv[1:])
