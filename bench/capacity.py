@@ -153,6 +153,7 @@ class Turn:
     commits: int = 0
     chat_writes: int = 0  # writes of the chat document itself
     message_writes: int = 0  # writes of message documents (a client's messages listener reads each)
+    user_writes: int = 0  # writes of the user's usage document (with per-user limits on)
     partial_writes: int = 0  # partial writes of streamed messages (in ``writes``)
     tasks: int = 0  # Cloud Tasks enqueued (worker runs and the app's own tasks)
     worker_deliveries: int = 0  # deliveries of the worker's tasks
@@ -242,6 +243,7 @@ class _Counting:
             turn.writes += operation != "delete"
             turn.chat_writes += operation != "delete" and _is_chat(path)
             turn.message_writes += operation != "delete" and "/messages/" in path
+            turn.user_writes += operation != "delete" and path.startswith("chatUsage/")
         turn.largest_commit_bytes = max(turn.largest_commit_bytes, total)
         return self._api.commit(*args, **kwargs)
 
@@ -255,6 +257,7 @@ class _Bench:
     worker: Any
     queue: Any
     scheduler: Any
+    limits: Any = None
     current: list[Turn] = field(default_factory=lambda: [Turn("setup")])
     app_tasks: list[tuple[str, Any]] = field(default_factory=list)
 
@@ -262,16 +265,19 @@ class _Bench:
         return self.current[0]
 
 
-def _bench(chunks: int) -> _Bench:
+def _bench(chunks: int, *, limited: bool = False) -> _Bench:
+    """``limited``: with per-user limits on (the usage document read and written by the post, billed by the run)."""
     from google.cloud import firestore
-    from turn_costs import ListenedStore, _app
+    from turn_costs import BENCH_LIMITS, ListenedStore, _app
 
     from firebase_ai_chat import AssistantChat, ChatWorker, ContinuationScheduler
     from firebase_ai_chat.engines.base import Engine
     from firebase_ai_chat.engines.offline import OfflineEngine
     from firebase_ai_chat.firebase_app import firestore_client
+    from firebase_ai_chat.spending import Spending
     from firebase_ai_chat.testing import InMemoryTaskQueue
     from firebase_ai_chat.testing.streamed import Streamed
+    from firebase_ai_chat.usage import Gate
 
     app = _app()
     base = firestore_client()
@@ -283,9 +289,13 @@ def _bench(chunks: int) -> _Bench:
     offline = OfflineEngine(app.PHRASES)
     engines: dict[str, Engine] = {"offline": offline, "streamed": Streamed(offline, chunks=chunks)}
     tools = {"calculator": app.calculator_tools, "divider": app.divider_tools}
-    worker = ChatWorker(store=store, queue=queue, engines=engines, dispatchers=tools, stream_interval=0)
+    spending = Spending("chatUsage") if limited else None
+    worker = ChatWorker(
+        store=store, queue=queue, engines=engines, dispatchers=tools, stream_interval=0, spending=spending
+    )
     scheduler = ContinuationScheduler(store=store, queue=queue)
-    holder.append(_Bench(app, AssistantChat(store=store, queue=queue), worker, queue, scheduler))
+    chat = AssistantChat(store=store, queue=queue, gate=Gate("chatUsage") if limited else None)
+    holder.append(_Bench(app, chat, worker, queue, scheduler, limits=BENCH_LIMITS if limited else None))
     return holder[0]
 
 
@@ -293,12 +303,13 @@ def _turn(bench: _Bench, name: str, engine: str, text: str, chunks: int) -> Turn
     """One turn of kind ``name`` in a chat started (and answered) before counting."""
     app = bench.app
     assistant = app.CALCULATOR.model_copy(update={"engine": engine})
-    started = bench.chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["sum"])
+    data, limits = app.CalculatorData(), bench.limits
+    started = bench.chat.create(user_id="bench", assistant=assistant, data=data, messages=["sum"], limits=limits)
     chat_id = started.chat_document.removeprefix("chats/")
     bench.queue.drain(bench.worker)
     turn, enqueued = Turn(name), len(bench.queue.enqueued)
     bench.current[0] = turn
-    bench.chat.post_message(user_id="bench", chat_id=chat_id, messages=[text])
+    bench.chat.post_message(user_id="bench", chat_id=chat_id, messages=[text], limits=limits)
     turn.callables = 1
     turn.worker_deliveries = bench.queue.drain(bench.worker)
     for _function, task in list(bench.app_tasks):  # the multiplier: resume as its task does
@@ -333,6 +344,7 @@ def measure(chunks: int = 5) -> list[Turn]:
         turns.append(_turn(bench, "suspended + resumed", "offline", "multiply by 2", chunks))
     finally:
         bench.app.app.enqueue = original
+    turns.append(_turn(_bench(chunks, limited=True), "tool, limits on", "offline", "add 1", chunks))
     return turns
 
 
@@ -403,7 +415,6 @@ def ceilings(measured: list[Turn], assumed: Assumed = ASSUMED) -> list[Ceiling]:
     """The ceiling each limit sets, in turns per second (the whole app, or one chat where it says)."""
     before = [modeled(t, BEFORE, assumed) for t in measured]
     after = [modeled(t, AFTER, assumed) for t in measured]
-    infinite = math.inf
     rows = [
         _rate_ceiling(
             "(a) worker concurrency: concurrent runs / run time",
@@ -442,30 +453,41 @@ def ceilings(measured: list[Turn], assumed: Assumed = ASSUMED) -> list[Ceiling]:
             "callable s",
         ),
     ]
+    return rows + _document_ceilings(before)
+
+
+def _document_ceilings(before: list[Turn]) -> list[Ceiling]:
+    """The ceilings of documents written at every turn: the hot index of ``chats`` (the whole app) and
+    the write rate of one chat's document and of one user's usage document (per chat, per user)."""
+    rows = []
     hot, kind = _worst(before, lambda t: LIMITS["sequential_index"].value / max(t.chat_writes, 1))
     chat_writes = next(t.chat_writes for t in before if t.name == kind)
+    documented = f"{_n(LIMITS['sequential_index'].value)} {LIMITS['sequential_index'].what}"
+    label = "(b) hot index on `chats.updatedAt` (+ `(status, updatedAt)`)"
     rows.append(
-        Ceiling(
-            "(b) hot index on `chats.updatedAt` (+ `(status, updatedAt)`)",
-            "500 writes/s to a collection with a sequential indexed field",
-            LIMITS["sequential_index"].url,
-            f"{chat_writes} chat writes ({kind})",
-            hot,
-            infinite,
-        )
+        Ceiling(label, documented, LIMITS["sequential_index"].url, f"{chat_writes} chat writes ({kind})", hot, math.inf)
     )
-    one_chat, kind = _worst(before, lambda t: LIMITS["document_rate"].value / max(t.chat_writes, 1))
-    chat_writes = next(t.chat_writes for t in before if t.name == kind)
-    rows.append(
-        Ceiling(
-            "one chat document (turns/s of **one** chat, sustained)",
-            "about 1 sustained write/s per document",
-            LIMITS["document_rate"].url,
-            f"{chat_writes} chat writes ({kind})",
-            one_chat,
-            one_chat,
+    rate = LIMITS["document_rate"]
+    documents: list[tuple[str, str, Callable[[Turn], int]]] = [
+        ("chat", "chat", lambda t: t.chat_writes),
+        ("user's usage", "user", lambda t: t.user_writes),
+    ]
+    for what, whose, writes in documents:
+        counted = [t for t in before if writes(t)]
+        if not counted:
+            continue
+        one, kind = min((rate.value / writes(t), t.name) for t in counted)
+        n = writes(next(t for t in counted if t.name == kind))
+        rows.append(
+            Ceiling(
+                f"one {what} document (turns/s of **one** {whose}, sustained)",
+                f"about {_n(rate.value)} sustained write/s per document",
+                rate.url,
+                f"{n} {what} writes ({kind})",
+                one,
+                one,
+            )
         )
-    )
     return rows
 
 
@@ -645,18 +667,18 @@ def print_ceilings(measured: list[Turn], assumed: Assumed = ASSUMED) -> None:
         f"design's values): {AFTER.queues} queue x {AFTER.dispatches_per_queue} dispatches, "
         f"{AFTER.runs_per_instance} runs per instance, max instances {AFTER.max_instances} "
         f"({concurrent_runs(AFTER)} runs at once; queues multiply it). A worker delivery takes "
-        f"{_n(assumed.run_seconds)} s. Each ceiling is the lowest over the four turn kinds (named).\n"
+        f"{_n(assumed.run_seconds)} s. Each ceiling is the lowest over the turn kinds (named).\n"
     )
     print("| limit | documented | per-turn input (before → after) | before: turns/s | chats | after: turns/s | chats |")
     print("|---|---|---|---|---|---|---|")
     for row in ceilings(measured, assumed):
         chats_before, chats_after = row.before * assumed.cycle_seconds, row.after * assumed.cycle_seconds
-        per_chat = row.limit.startswith("one chat")
+        per_chat = row.limit.startswith("one ")
         print(
             f"| {row.limit} | [{row.documented}]({row.url}) | {row.turn_input} | {_n(row.before)} "
             f"| {'—' if per_chat else _n(chats_before)} | {_n(row.after)} | {'—' if per_chat else _n(chats_after)} |"
         )
-    print("\n#### Sizes against their limits (largest seen in the four turns)\n")
+    print("\n#### Sizes against their limits (largest seen in the measured turns)\n")
     print("| what | largest measured | limit | headroom |")
     print("|---|---|---|---|")
     for what, value, limit, room, url in headroom(measured):
