@@ -417,7 +417,7 @@ def ceilings(measured: list[Turn], assumed: Assumed = ASSUMED) -> list[Ceiling]:
     after = [modeled(t, AFTER, assumed) for t in measured]
     rows = [
         _rate_ceiling(
-            "(a) worker concurrency: concurrent runs / run time",
+            "(a) worker concurrency (the app's setting): runs at once / run time",
             "queue_concurrency",
             before,
             after,
