@@ -468,11 +468,11 @@ def _document_ceilings(before: list[Turn]) -> list[Ceiling]:
         Ceiling(label, documented, LIMITS["sequential_index"].url, f"{chat_writes} chat writes ({kind})", hot, math.inf)
     )
     rate = LIMITS["document_rate"]
-    documents: list[tuple[str, str, Callable[[Turn], int]]] = [
-        ("chat", "chat", lambda t: t.chat_writes),
-        ("user's usage", "user", lambda t: t.user_writes),
+    documents: list[tuple[str, str, str, Callable[[Turn], int]]] = [
+        ("chat", "chat", "chat-document", lambda t: t.chat_writes),
+        ("user's usage", "user", "usage-document", lambda t: t.user_writes),
     ]
-    for what, whose, writes in documents:
+    for what, whose, unit, writes in documents:
         counted = [t for t in before if writes(t)]
         if not counted:
             continue
@@ -483,7 +483,7 @@ def _document_ceilings(before: list[Turn]) -> list[Ceiling]:
                 f"one {what} document (turns/s of **one** {whose}, sustained)",
                 f"about {_n(rate.value)} sustained write/s per document",
                 rate.url,
-                f"{n} {what} writes ({kind})",
+                f"{n} {unit} writes ({kind})",
                 one,
                 one,
             )
