@@ -43,7 +43,9 @@ FIRESTORE_SHARDED_TIMESTAMPS = "https://firebase.google.com/docs/firestore/solut
 FIRESTORE_BEST_PRACTICES = "https://firebase.google.com/docs/firestore/best-practices"
 FIRESTORE_PRICING = "https://cloud.google.com/firestore/pricing"
 TASKS_QUOTAS = "https://cloud.google.com/tasks/docs/quotas"
-TASKS_RATE_LIMITS = "https://cloud.google.com/php/docs/reference/cloud-tasks/1.14.4/V2.RateLimits"
+TASKS_RATE_LIMITS = (
+    "https://cloud.google.com/python/docs/reference/cloudtasks/latest/google.cloud.tasks_v2.types.RateLimits"
+)
 TASKS_PRICING = "https://cloud.google.com/tasks/pricing"
 TASKS_CREATE = "https://cloud.google.com/tasks/docs/reference/rest/v2/projects.locations.queues.tasks/create"
 FUNCTIONS_CONCURRENCY = "https://cloud.google.com/functions/docs/configuring/concurrency"
