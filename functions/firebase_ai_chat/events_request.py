@@ -18,10 +18,8 @@ from pydantic_core import PydanticCustomError
 
 from .callables import readable
 from .event_cursor import EventCursor
+from .function_specs import ALLOWED_METHODS as ALLOWED_METHODS
 from .models import CHAT_DOCUMENT_PATTERN, chat_document_pattern
-
-ALLOWED_METHODS = ("GET",)
-"""What ``chatEvents`` answers (``OPTIONS``, the browsers' CORS preflight, is answered before it)."""
 
 
 class EventsError(Exception):
@@ -36,7 +34,7 @@ class EventsError(Exception):
 class ChatEventsQuery(BaseModel):
     """The query string of ``chatEvents``; any other parameter is refused."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True, regex_engine="python-re")
     chat: str = Field(pattern=CHAT_DOCUMENT_PATTERN.pattern, description="The chat, as `chats/{chatId}`.")
     follow: bool = Field(default=False, description="Keep streaming across turns until the chat ends.")
     max_seconds: int | None = Field(

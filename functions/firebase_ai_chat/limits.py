@@ -29,7 +29,7 @@ PAUSED = "The assistant is paused. Please try again later."
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, populate_by_name=True)
 
 
 class Allowance(_Frozen):
@@ -131,7 +131,7 @@ def month_key(now: datetime) -> str:
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True)
 
 
 class Tally(_Doc):
@@ -166,3 +166,9 @@ class UsageDocument(_Doc):
     def to_document(self) -> dict[str, Any]:
         """The Firestore fields."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def usage_collection(chats: str) -> str:
+    """The usage collection of a chat collection: ``chats`` → ``chatUsage``, ``shopChats`` → ``shopChatUsage``
+    (``usage`` keeps the counts there)."""
+    return f"{chats.removesuffix('s')}Usage"

@@ -59,7 +59,9 @@ def is_blank(text: str) -> bool:
 class Model(BaseModel):
     """Base: camelCase on the wire, snake_case in Python, unknown fields ignored."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, regex_engine="python-re")
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True, regex_engine="python-re"
+    )
 
     def to_document(self) -> dict[str, Any]:
         """The Firestore / JSON representation."""
@@ -211,7 +213,7 @@ def chat_id_of(chat_document: str, collection: str = CHATS) -> str:
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
+    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True, frozen=True, regex_engine="python-re")
 
 
 class MessageInput(_Input):

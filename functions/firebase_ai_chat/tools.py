@@ -41,7 +41,7 @@ DataT = TypeVar("DataT", bound=BaseModel)
 class ToolValue(BaseModel):
     """A JSON result for the model."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     kind: Literal["value"] = "value"
     value: Any = None
 
@@ -49,7 +49,7 @@ class ToolValue(BaseModel):
 class DataReduction(BaseModel):
     """The chat's new ``data``: persisted with the result and sent to the model."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     kind: Literal["data"] = "data"
     data: dict[str, Any]
 
@@ -57,7 +57,7 @@ class DataReduction(BaseModel):
 class ToolFailure(BaseModel):
     """A tool error: sent to the model as the call's output, flagged as an error."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     kind: Literal["error"] = "error"
     message: str
 
@@ -65,7 +65,7 @@ class ToolFailure(BaseModel):
 class Suspended(BaseModel):
     """The call will be completed later through the continuation scheduler."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     kind: Literal["suspend"] = "suspend"
 
 
@@ -234,7 +234,7 @@ class ToolsDispatcher(Protocol):
 class NoArgs(BaseModel):
     """The argument model of a tool that takes none."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
 
 ToolFunction = Callable[..., Any]
@@ -277,7 +277,9 @@ def _arguments_of(function: ToolFunction) -> tuple[type[BaseModel], Literal["non
             raise TypeError(f"tool {function.__name__}: annotate parameter {parameter.name!r}")
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         fields[parameter.name] = (hints[parameter.name], default)
-    model = create_model(f"{function.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    model = create_model(
+        f"{function.__name__}_arguments", __config__=ConfigDict(defer_build=True, extra="forbid"), **fields
+    )
     return model, "fields"
 
 

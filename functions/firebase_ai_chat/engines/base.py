@@ -17,7 +17,7 @@ from ..models import AssistantConfig
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
 
 class UserInput(_Frozen):
