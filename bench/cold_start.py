@@ -20,7 +20,10 @@ so the interpreter's own start-up, the same for all, is left out: the stricter r
 time of the whole process. The ratios are of the medians; the target is at most ``TARGET`` for the
 import (wall and CPU time; CPU time is the steadier figure when other processes share the cores).
 
-Run: ``functions/venv/bin/python bench/cold_start.py [--runs N] [--before DIR]`` (the functions' venv:
+Each is measured twice (``MODES``): the app's sources compiled at import (as uploaded) and compiled
+to bytecode beforehand; the sources are staged in a scratch directory, the repository is untouched.
+
+Run: ``functions/venv/bin/python bench/cold_start.py [--runs N] [--before DIR] [--mode M]`` (the functions' venv:
 it holds the SDKs; ``--python`` names another interpreter). Prints tables; asserts nothing.
 """
 
@@ -29,9 +32,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -81,6 +86,13 @@ main.app.worker
 """After the import, what the worker's first task builds before its first read: the worker, the
 store, the queue and the OpenAI engine's module."""
 
+MODES = {
+    "source": "the app's sources as uploaded (firebase.json leaves __pycache__ out), compiled at import",
+    "bytecode": "the app's sources compiled to bytecode beforehand (compileall)",
+}
+"""Whether the app's own modules are compiled at import: measured both ways, since what a cold
+instance finds depends on the build, not on the app."""
+
 EMULATOR_VARIABLES = (
     "FUNCTIONS_EMULATOR",
     "FIRESTORE_EMULATOR_HOST",
@@ -99,10 +111,22 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time()
 
 
 def _environment() -> dict[str, str]:
-    """This process's environment as a deployed function has it: no emulator variables."""
+    """This process's environment as a deployed function has it: no emulator variables; no bytecode
+    written (each case's sources are staged compiled or not: ``stage``)."""
     env = {key: value for key, value in os.environ.items() if key not in EMULATOR_VARIABLES}
     env.pop("PYTHONPATH", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+def stage(functions: Path, target: Path, *, compiled: bool, python: str) -> Path:
+    """A copy of the functions' sources (``main.py`` and the packages beside it; no venv, no bytecode),
+    compiled to bytecode or not: the SDKs in the venv are compiled (pip does it) either way."""
+    ignored = shutil.ignore_patterns("venv", "__pycache__", "*.pyc", ".*")
+    shutil.copytree(functions, target, ignore=ignored)
+    if compiled:
+        subprocess.run([python, "-m", "compileall", "-q", str(target)], check=True)
+    return target
 
 
 def run_once(python: str, cwd: Path, code: str) -> dict[str, float]:
@@ -117,8 +141,8 @@ def run_once(python: str, cwd: Path, code: str) -> dict[str, float]:
 
 
 def measure(python: str, cases: dict[str, tuple[Path, str]], runs: int) -> dict[str, list[dict[str, float]]]:
-    """``runs`` rounds, each running every case once in turn (after one unmeasured warm-up round that
-    writes the bytecode caches)."""
+    """``runs`` rounds, each running every case once in turn (after one unmeasured warm-up round: the
+    files in the page cache)."""
     for cwd, code in cases.values():
         run_once(python, cwd, code)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
@@ -174,18 +198,33 @@ def main() -> None:
     parser.add_argument("--python", default=str(ROOT / "functions" / "venv" / "bin" / "python"))
     parser.add_argument("--functions", type=Path, default=ROOT / "functions", help="the app's functions directory")
     parser.add_argument("--before", type=Path, help="another functions directory to measure beside the app")
+    parser.add_argument("--mode", choices=("source", "bytecode", "both"), default="both", help="see MODES")
     args = parser.parse_args()
     if args.runs < 5:
         parser.error("--runs: at least 5")
-    functions = args.functions.resolve()
-    cases = {"baseline": (functions, BASELINE), "strict": (functions, STRICT)}
-    checkouts = [("before", args.before.resolve())] if args.before else []
-    for label, directory in [*checkouts, ("app", functions)]:
-        cases[label] = (directory, "import main")
-        cases[f"{label}, first call"] = (directory, FIRST_CALL)
-        cases[f"{label}, first task"] = (directory, FIRST_TASK)
-    print(f"{args.runs} interleaved rounds of {', '.join(cases)}; medians (python: {args.python})\n")
-    report(measure(args.python, cases, args.runs))
+    modes = {"source": False, "bytecode": True} if args.mode == "both" else {args.mode: args.mode == "bytecode"}
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch:
+        for mode, compiled in modes.items():
+            checkouts = {"app": args.functions, **({"before": args.before} if args.before else {})}
+            staged = {
+                label: stage(path.resolve(), Path(scratch) / mode / label, compiled=compiled, python=args.python)
+                for label, path in checkouts.items()
+            }
+            cases = _cases(staged)
+            print(f"### {mode}: {MODES[mode]}\n")
+            print(f"{args.runs} interleaved rounds of {', '.join(cases)}; medians (python: {args.python})\n")
+            report(measure(args.python, cases, args.runs))
+            print()
+
+
+def _cases(staged: dict[str, Path]) -> dict[str, tuple[Path, str]]:
+    cases = {"baseline": (staged["app"], BASELINE), "strict": (staged["app"], STRICT)}
+    for label in ("before", "app"):
+        if label in staged:
+            cases[label] = (staged[label], "import main")
+            cases[f"{label}, first call"] = (staged[label], FIRST_CALL)
+            cases[f"{label}, first task"] = (staged[label], FIRST_TASK)
+    return cases
 
 
 if __name__ == "__main__":
