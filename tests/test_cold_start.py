@@ -6,13 +6,16 @@ Checked by what a fresh process has imported, not by timing (``bench/cold_start.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import firebase_ai_chat
 
@@ -103,3 +106,53 @@ def test_every_name_of_the_package_resolves_lazily() -> None:
     assert firebase_ai_chat.ChatApp.__module__ == "firebase_ai_chat.app"
     with pytest.raises(AttributeError):
         _ = firebase_ai_chat.NoSuchName
+
+
+def test_every_model_of_the_library_builds() -> None:
+    # Built on first use, a model whose annotations name something its module cannot resolve (say, a
+    # type imported under TYPE_CHECKING only) would fail at its first use in production: build them all.
+    models: set[type[BaseModel]] = set()
+    for info in pkgutil.walk_packages(firebase_ai_chat.__path__, "firebase_ai_chat."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == info.name:
+                models.add(value)
+    assert len(models) > 40
+    for model in models:
+        model.model_rebuild()
+        assert model.__pydantic_complete__, model
+        model.model_json_schema()
+
+
+THREADS = """
+import json, threading
+from firebase_ai_chat.models import ChatConfig, PostMessageInput
+
+barrier, results = threading.Barrier(16), []
+
+def first_use(n):
+    barrier.wait()
+    try:
+        post = PostMessageInput.model_validate({"chatDocument": "chats/c1", "message": f"add {n}"})
+        config = ChatConfig.model_validate(
+            {"engine": "app", "assistantId": "a", "dispatcherId": "a", "stack": [], "model": "m"}
+        )
+        results.append((post.message == f"add {n}" and post.chat_document == "chats/c1", config.model))
+    except Exception as error:
+        results.append((repr(error), None))
+
+threads = [threading.Thread(target=first_use, args=(n,)) for n in range(16)]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+print(json.dumps(sorted(set(results), key=str)))
+"""
+
+
+def test_models_first_used_by_many_threads_at_once_validate_as_themselves() -> None:
+    # A deferred model's first use builds it (pydantic's model_rebuild is not thread-safe): sixteen
+    # threads use two at once, the first time; none may validate with another model's validator (a
+    # subclass checked by its parent's would refuse the fields the parent lacks). Each process is fresh.
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", THREADS], cwd=FUNCTIONS, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == [[True, "m"]]

@@ -64,7 +64,7 @@ def _parse(continuation: str) -> tuple[str, str]:
 class ContinuationRecord(BaseModel):
     """``chats/{chatId}/continuations/{id}``."""
 
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     dispatch_id: str
     call_id: str

@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from .lazy_model import LazyModel
 
 if TYPE_CHECKING:
     from .store import ChatStore
@@ -29,16 +31,16 @@ PAGE = 100
 """Chats listed per query while deleting."""
 
 
-class DeleteMyDataInput(BaseModel):
+class DeleteMyDataInput(LazyModel):
     """Callable input of ``deleteMyData``: nothing (the caller is the user whose data goes)."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class DeletedData(BaseModel):
+class DeletedData(LazyModel):
     """What ``deleteMyData`` deleted: ``{deletedChats}``."""
 
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
     deleted_chats: int = Field(description="Chats deleted with everything under them")
     deleted_documents: int = Field(description="Documents deleted in all: the chats, what was under them, usage")

@@ -34,7 +34,7 @@ class EventsError(Exception):
 class ChatEventsQuery(BaseModel):
     """The query string of ``chatEvents``; any other parameter is refused."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True, regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, regex_engine="python-re")
     chat: str = Field(pattern=CHAT_DOCUMENT_PATTERN.pattern, description="The chat, as `chats/{chatId}`.")
     follow: bool = Field(default=False, description="Keep streaming across turns until the chat ends.")
     max_seconds: int | None = Field(

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from .errors import ChatError, ErrorCode
+from .lazy_model import LazyModel
 
 Period = Literal["day", "month"]
 Kind = Literal["posts", "chats", "tokens", "cost"]
@@ -28,8 +29,8 @@ PAUSED = "The assistant is paused. Please try again later."
 """What a post is answered (``unavailable``) and what a run says while the global switch is on."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True, populate_by_name=True)
+class _Frozen(LazyModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
 
 class Allowance(_Frozen):
@@ -130,8 +131,8 @@ def month_key(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m")
 
 
-class _Doc(BaseModel):
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True)
+class _Doc(LazyModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
 class Tally(_Doc):

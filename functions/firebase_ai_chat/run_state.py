@@ -36,7 +36,7 @@ class RunOutcome(StrEnum):
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     def to_record(self) -> dict[str, Any]:
         """The Firestore representation."""

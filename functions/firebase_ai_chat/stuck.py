@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from .errors import ErrorCode
 from .models import ChatCommand, ErrorInfo
@@ -32,8 +32,6 @@ STUCK_MESSAGE = "The assistant did not answer in time. Please try again."
 
 class SweepRecord(BaseModel):
     """``chats/{id}/sweeps/{dispatchId}``: how often the sweeper re-enqueued a dispatch."""
-
-    model_config = ConfigDict(defer_build=True)
 
     count: int = 0
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ..lazy_model import LazyModel
 from ..models import AssistantConfig
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+class _Frozen(LazyModel):
+    model_config = ConfigDict(frozen=True)
 
 
 class UserInput(_Frozen):
