@@ -20,18 +20,21 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from firebase_functions import params
 from pydantic import BaseModel, Field
 
-from firebase_ai_chat import ChatMeta, CompletionEvent
+from firebase_ai_chat import ChatMeta
 from firebase_ai_chat.app import Assistant, Caller, ChatApp
 from firebase_ai_chat.app_check import AppCheck
 from firebase_ai_chat.engines.offline import Phrase
 from firebase_ai_chat.limits import Allowance, Limits
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
-from firebase_ai_chat.worker import Delivery
+
+if TYPE_CHECKING:  # annotations only: the worker is imported by the first task, not by every function
+    from firebase_ai_chat import CompletionEvent
+    from firebase_ai_chat.worker import Delivery
 
 
 class CalculatorData(BaseModel):

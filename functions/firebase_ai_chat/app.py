@@ -28,36 +28,33 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
 from .app_check import AppCheck, app_check_setting
 from .app_functions import AppFunctions
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive
-from .chat import AssistantChat
-from .continuations import ContinuationScheduler
 from .control_functions import STREAMS_DOCUMENT, USAGE_DOCUMENT
 from .engines.base import Engine
 from .engines.offline import OfflineEngine, Phrase
 from .errors import ChatError, ErrorCode
 from .firebase_app import firebase_app, firestore_client
-from .firestore import FirestoreChatStore
-from .hooks import CompletionEvent
-from .limits import Limits, Price
+from .function_specs import CallableSpec
+from .limits import Limits, Price, usage_collection
 from .local_runtime import fault_hooks
 from .models import CHATS, AssistantConfig, ChatMeta
-from .openapi import CallableSpec
 from .params import CHAT_PAUSED, OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
 from .retention import expiry
-from .spending import Spending
-from .store import ChatStore
-from .task_queue import TaskQueue
-from .tasks import CloudTasksQueue, enqueue_task
-from .tool_calls import Handoffs
 from .tools import CompletedResult, Resumer, Toolset
-from .usage import Gate, usage_collection
-from .worker import ChatWorker
+
+if TYPE_CHECKING:
+    from .chat import AssistantChat
+    from .continuations import ContinuationScheduler
+    from .hooks import CompletionEvent
+    from .store import ChatStore
+    from .task_queue import TaskQueue
+    from .worker import ChatWorker
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +181,9 @@ class ChatApp(AppFunctions[DataT]):
     @functools.cached_property
     def chat(self) -> AssistantChat:
         """The front API on Firestore and this app's task queue."""
+        from .chat import AssistantChat
+        from .usage import Gate
+
         gate = Gate(self.usage) if self.limits is not None else None
         return AssistantChat(store=self.store, queue=self.queue, gate=gate, paused=self._paused)
 
@@ -193,19 +193,30 @@ class ChatApp(AppFunctions[DataT]):
 
     @functools.cached_property
     def store(self) -> ChatStore:
-        """The store: Firestore unless the app was given one."""
-        return self._store or FirestoreChatStore(
-            firestore_client(), collection=self.collection, retention=self.retention
-        )
+        """The store: Firestore unless the app was given one (the Firestore SDK is imported here)."""
+        if self._store is not None:
+            return self._store
+        from .firestore import FirestoreChatStore
+
+        return FirestoreChatStore(firestore_client(), collection=self.collection, retention=self.retention)
 
     @functools.cached_property
     def queue(self) -> TaskQueue:
         """The worker's task queue: Cloud Tasks unless the app was given one."""
-        return self._queue or CloudTasksQueue(self._queue_name(self.worker_name), app=firebase_app())
+        if self._queue is not None:
+            return self._queue
+        from .tasks import CloudTasksQueue
+
+        return CloudTasksQueue(self._queue_name(self.worker_name), app=firebase_app())
 
     @functools.cached_property
     def worker(self) -> ChatWorker:
-        """The worker, with the engine chosen for this process."""
+        """The worker, with the engine chosen for this process (imported here: the run loop and what it
+        needs are not loaded by the functions that never run it)."""
+        from .spending import Spending
+        from .tool_calls import Handoffs
+        from .worker import ChatWorker
+
         return ChatWorker(
             store=self.store,
             queue=self.queue,
@@ -223,6 +234,8 @@ class ChatApp(AppFunctions[DataT]):
     @functools.cached_property
     def continuations(self) -> ContinuationScheduler:
         """Resumes suspended tool calls (from any function of the app)."""
+        from .continuations import ContinuationScheduler
+
         return ContinuationScheduler(store=self.store, queue=self.queue)
 
     def expiry(self) -> dict[str, Any]:
@@ -236,6 +249,8 @@ class ChatApp(AppFunctions[DataT]):
 
     def enqueue(self, function: str, payload: BaseModel, *, task_id: str) -> None:
         """Enqueue ``payload`` for the app's task function ``function`` (named ``task_id``: no duplicate)."""
+        from .tasks import enqueue_task
+
         document = payload.model_dump(mode="json", by_alias=True)
         enqueue_task(self._queue_name(function), document, task_id=task_id.replace(".", "_"), app=firebase_app())
 

@@ -6,27 +6,27 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import flask
 from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
 from pydantic import BaseModel
 
 from .callables import Caller, handle_call, rejected_response
-from .chat import AssistantChat
 from .control_functions import ControlFunctions
 from .firebase_app import firestore_client
 from .function_process import prepare_process
+from .function_specs import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec
 from .http_functions import HttpFunctions
-from .limits import Limits
 from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
-from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec
 from .params import OPENAI_API_KEY
-from .store import ChatStore
-from .stuck import StuckChatSweeper
-from .task_handler import delivery_of, handle_task
-from .task_queue import TaskQueue
-from .worker import ChatWorker, Delivery
+
+if TYPE_CHECKING:
+    from .chat import AssistantChat
+    from .limits import Limits
+    from .store import ChatStore
+    from .task_queue import TaskQueue
+    from .worker import ChatWorker, Delivery
 
 logger = logging.getLogger("firebase_ai_chat.app")
 
@@ -166,6 +166,8 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
         """The task-queue function that runs the assistants (named after ``worker``)."""
 
         def handler(request: tasks_fn.CallableRequest[Any]) -> None:
+            from .task_handler import handle_task  # with the worker: imported by its first task
+
             handle_task(self.worker, request, max_attempts=self.max_attempts)
 
         prepare_process()
@@ -185,6 +187,8 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
 
         def register(function: Callable[[PayloadT, Delivery], None]) -> Callable[..., Any]:
             def handler(request: tasks_fn.CallableRequest[Any]) -> None:
+                from .task_handler import delivery_of
+
                 function(payload.model_validate(request.data), delivery_of(request, max_attempts=self.max_attempts))
 
             prepare_process()
@@ -197,6 +201,8 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
         """The scheduled function that re-enqueues, then fails, chats stuck in ``processing``."""
 
         def handler(event: scheduler_fn.ScheduledEvent) -> None:
+            from .stuck import StuckChatSweeper
+
             report = StuckChatSweeper(store=self.store, queue=self.queue).sweep()
             logger.info("sweep: requeued %s, failed %s", report.requeued, report.failed)
 

@@ -4,7 +4,7 @@ App Check on its functions (``app_check.py``) and deleting a user's data (``dele
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firebase_functions import https_fn
 
@@ -12,8 +12,10 @@ from .app_check import AppCheck, consume_call_token
 from .callables import Caller, handle_call
 from .deletion import DeletedData, DeleteMyDataInput, delete_user_chats
 from .firebase_app import firestore_client
-from .openapi import CALLABLE_ERRORS, CallableSpec
-from .store import ChatStore
+from .function_specs import CALLABLE_ERRORS, CallableSpec
+
+if TYPE_CHECKING:
+    from .store import ChatStore
 
 USAGE_DOCUMENT = "chatUsage/{uid}"
 """A user's usage counters (per-user limits), deleted with their data when present."""

@@ -15,11 +15,15 @@ nothing. Other users' chats are never read.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .store import ChatStore
+from .lazy_model import LazyModel
+
+if TYPE_CHECKING:
+    from .store import ChatStore
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +31,13 @@ PAGE = 100
 """Chats listed per query while deleting."""
 
 
-class DeleteMyDataInput(BaseModel):
+class DeleteMyDataInput(LazyModel):
     """Callable input of ``deleteMyData``: nothing (the caller is the user whose data goes)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class DeletedData(BaseModel):
+class DeletedData(LazyModel):
     """What ``deleteMyData`` deleted: ``{deletedChats}``."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)

@@ -18,10 +18,8 @@ from pydantic_core import PydanticCustomError
 
 from .callables import readable
 from .event_cursor import EventCursor
+from .function_specs import ALLOWED_METHODS as ALLOWED_METHODS
 from .models import CHAT_DOCUMENT_PATTERN, chat_document_pattern
-
-ALLOWED_METHODS = ("GET",)
-"""What ``chatEvents`` answers (``OPTIONS``, the browsers' CORS preflight, is answered before it)."""
 
 
 class EventsError(Exception):

@@ -1,5 +1,9 @@
 """The Firebase Admin app and Firestore client, created once per process on first use.
 
+The Firestore SDK (``google.cloud.firestore``, with gRPC and protobuf) is imported by
+``firestore_client()``, not with this module: importing the functions' ``main.py`` (every cold
+instance, and ``firebase deploy`` discovering the functions) does not pay for it.
+
 Against the emulators (``FIRESTORE_EMULATOR_HOST`` set) with no Google
 credentials available, the app uses anonymous credentials, which the
 emulators accept; in production it uses Application Default Credentials.
@@ -9,11 +13,14 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
 import firebase_admin
 import google.auth.credentials
-from firebase_admin import credentials, firestore
-from google.cloud.firestore import Client
+from firebase_admin import credentials
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
 
 
 class _EmulatorCredential(credentials.Base):
@@ -38,5 +45,7 @@ def firebase_app() -> firebase_admin.App:
 
 @functools.cache
 def firestore_client() -> Client:
-    """The Firestore client of ``firebase_app()``."""
+    """The Firestore client of ``firebase_app()`` (the Firestore SDK is imported here, on first use)."""
+    from firebase_admin import firestore
+
     return firestore.client(firebase_app())

@@ -19,12 +19,9 @@ from firebase_functions import https_fn, options
 from . import __version__
 from .app_check import AppCheck, refused_events_request
 from .callables import rejected_response
-from .events_request import ALLOWED_METHODS
 from .firebase_app import firestore_client
-from .firestore.stream_lease import StreamLease
 from .function_process import prepare_process, verify_id_token
-from .openapi import CallableSpec, deployment_url, document
-from .sse import serve_chat_events
+from .function_specs import ALLOWED_METHODS, CallableSpec
 from .stream_slots import DEFAULT_STREAMS_PER_USER, streams_collection
 
 DEFAULT_REGION = "us-central1"
@@ -63,6 +60,10 @@ class HttpFunctions:
         timeout = max_seconds + 60
 
         def handler(request: flask.Request) -> flask.Response:
+            # Imported on the first request (they need the Firestore SDK): not by every function's import.
+            from .firestore.stream_lease import StreamLease
+            from .sse import serve_chat_events
+
             refused = self._refused_events(request)  # App Check, before any read
             if refused is not None:
                 return refused
@@ -84,6 +85,8 @@ class HttpFunctions:
         self, *, title: str = "firebase-ai-chat", servers: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
         """The OpenAPI 3.1 document of the app's callables and event stream (from its pydantic models)."""
+        from .openapi import document  # the event models and JSON Schema generation: on first use
+
         return document(
             title=title,
             version=__version__,
@@ -120,6 +123,8 @@ class HttpFunctions:
         project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
         if not project:
             return []
+        from .openapi import deployment_url
+
         emulated = os.environ.get("FUNCTIONS_EMULATOR") == "true"
         url = deployment_url(
             project=project, region=self.region or DEFAULT_REGION, emulator_host=request.host if emulated else None

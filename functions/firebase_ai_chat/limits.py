@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from .errors import ChatError, ErrorCode
+from .lazy_model import LazyModel
 
 Period = Literal["day", "month"]
 Kind = Literal["posts", "chats", "tokens", "cost"]
@@ -28,7 +29,7 @@ PAUSED = "The assistant is paused. Please try again later."
 """What a post is answered (``unavailable``) and what a run says while the global switch is on."""
 
 
-class _Frozen(BaseModel):
+class _Frozen(LazyModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
 
@@ -130,7 +131,7 @@ def month_key(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m")
 
 
-class _Doc(BaseModel):
+class _Doc(LazyModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
@@ -166,3 +167,9 @@ class UsageDocument(_Doc):
     def to_document(self) -> dict[str, Any]:
         """The Firestore fields."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def usage_collection(chats: str) -> str:
+    """The usage collection of a chat collection: ``chats`` → ``chatUsage``, ``shopChats`` → ``shopChatUsage``
+    (``usage`` keeps the counts there)."""
+    return f"{chats.removesuffix('s')}Usage"

@@ -12,11 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from .errors import ChatError, ErrorCode
+from .lazy_model import LazyModel
 from .limits import UsageDocument
 from .status import ChatStatus
 
@@ -56,7 +57,7 @@ def is_blank(text: str) -> bool:
     )
 
 
-class Model(BaseModel):
+class Model(LazyModel):
     """Base: camelCase on the wire, snake_case in Python, unknown fields ignored."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, regex_engine="python-re")
@@ -210,7 +211,7 @@ def chat_id_of(chat_document: str, collection: str = CHATS) -> str:
     return match.group(2)
 
 
-class _Input(BaseModel):
+class _Input(LazyModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
 
 

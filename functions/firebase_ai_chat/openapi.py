@@ -19,7 +19,6 @@ invalid for a reason the document could state, and one it forbids is refused.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -27,25 +26,14 @@ from pydantic.json_schema import models_json_schema
 
 from .chat_events import DeletedEvent, DoneEvent, EventKind, MessageEvent, RemovedEvent, ResetEvent, StatusEvent
 from .event_cursor import LAST_EVENT_ID_PATTERN
-from .events_request import ALLOWED_METHODS, ChatEventsQuery
+from .events_request import ChatEventsQuery
+from .function_specs import ALLOWED_METHODS, HTTP_STATUS
+from .function_specs import CALLABLE_ERRORS as CALLABLE_ERRORS
+from .function_specs import CHAT_ERRORS as CHAT_ERRORS
+from .function_specs import LIMIT_ERRORS as LIMIT_ERRORS
+from .function_specs import CallableSpec as CallableSpec
 from .models import CHAT_DOCUMENT_PATTERN, chat_document_pattern
 
-HTTP_STATUS = {
-    "INVALID_ARGUMENT": 400,
-    "FAILED_PRECONDITION": 400,
-    "UNAUTHENTICATED": 401,
-    "PERMISSION_DENIED": 403,
-    "NOT_FOUND": 404,
-    "RESOURCE_EXHAUSTED": 429,
-    "INTERNAL": 500,
-    "UNAVAILABLE": 503,
-}
-"""The error statuses the library's callables answer, with the HTTP status of the callable protocol."""
-
-CALLABLE_ERRORS = ("INVALID_ARGUMENT", "UNAUTHENTICATED", "INTERNAL")
-CHAT_ERRORS = (*CALLABLE_ERRORS, "FAILED_PRECONDITION", "PERMISSION_DENIED", "NOT_FOUND", "UNAVAILABLE")
-LIMIT_ERRORS = ("RESOURCE_EXHAUSTED", "UNAVAILABLE")
-"""What a post or a new chat may also answer: a user's limit reached, the app paused (``limits``)."""
 EVENT_ERRORS = (
     "INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "RESOURCE_EXHAUSTED", "UNAVAILABLE"
 )  # fmt: skip
@@ -53,17 +41,6 @@ EVENT_ERRORS = (
 OTHER_METHODS = ("put", "post", "delete", "patch")
 """The methods documented as refused (405) on the functions that answer ``GET`` only."""
 REF = "#/components/schemas/{model}"
-
-
-@dataclass(frozen=True)
-class CallableSpec:
-    """One callable: its name, what it takes and returns, the error statuses it can answer."""
-
-    name: str
-    summary: str
-    data: type[BaseModel]
-    result: type[BaseModel] | None
-    errors: Sequence[str] = CALLABLE_ERRORS
 
 
 def document(

@@ -30,6 +30,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, get_type_hints
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from .engines.base import ToolSpec
+from .lazy_model import LazyModel
 from .models import AssistantConfig
 from .storable import storable_problem
 
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 DataT = TypeVar("DataT", bound=BaseModel)
 
 
-class ToolValue(BaseModel):
+class ToolValue(LazyModel):
     """A JSON result for the model."""
 
     model_config = ConfigDict(frozen=True)
@@ -46,7 +47,7 @@ class ToolValue(BaseModel):
     value: Any = None
 
 
-class DataReduction(BaseModel):
+class DataReduction(LazyModel):
     """The chat's new ``data``: persisted with the result and sent to the model."""
 
     model_config = ConfigDict(frozen=True)
@@ -54,7 +55,7 @@ class DataReduction(BaseModel):
     data: dict[str, Any]
 
 
-class ToolFailure(BaseModel):
+class ToolFailure(LazyModel):
     """A tool error: sent to the model as the call's output, flagged as an error."""
 
     model_config = ConfigDict(frozen=True)
@@ -62,7 +63,7 @@ class ToolFailure(BaseModel):
     message: str
 
 
-class Suspended(BaseModel):
+class Suspended(LazyModel):
     """The call will be completed later through the continuation scheduler."""
 
     model_config = ConfigDict(frozen=True)
@@ -231,10 +232,16 @@ class ToolsDispatcher(Protocol):
         ...
 
 
-class NoArgs(BaseModel):
+class NoArgs(LazyModel):
     """The argument model of a tool that takes none."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+class _Arguments(LazyModel):
+    """The base of the argument models built from a tool function's parameters."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 ToolFunction = Callable[..., Any]
@@ -277,7 +284,7 @@ def _arguments_of(function: ToolFunction) -> tuple[type[BaseModel], Literal["non
             raise TypeError(f"tool {function.__name__}: annotate parameter {parameter.name!r}")
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         fields[parameter.name] = (hints[parameter.name], default)
-    model = create_model(f"{function.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    model = create_model(f"{function.__name__}_arguments", __base__=_Arguments, **fields)
     return model, "fields"
 
 

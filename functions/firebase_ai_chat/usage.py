@@ -18,14 +18,10 @@ from typing import Any, TypeVar
 
 from .errors import ChatError, ErrorCode
 from .limits import PAUSED, Limit, Limits, Period, UsageDocument, day_key, exhausted, month_key
+from .limits import usage_collection as usage_collection
 from .store import Change, ChatSnapshot, ChatWrite
 
 T = TypeVar("T")
-
-
-def usage_collection(chats: str) -> str:
-    """The usage collection of a chat collection: ``chats`` → ``chatUsage``, ``shopChats`` → ``shopChatUsage``."""
-    return f"{chats.removesuffix('s')}Usage"
 
 
 def usage_path(collection: str, user_id: str) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ..lazy_model import LazyModel
 from ..models import AssistantConfig
 
 
-class _Frozen(BaseModel):
+class _Frozen(LazyModel):
     model_config = ConfigDict(frozen=True)
 
 
