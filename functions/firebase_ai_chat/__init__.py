@@ -4,14 +4,15 @@ An app declares its data, assistants and tools on ``firebase_ai_chat.app.ChatApp
 (see ``docs/GUIDE.md``; also reachable as ``firebase_ai_chat.ChatApp``, loaded
 on first use) and gets its callables, worker, task functions and sweeper from
 it. ``__all__`` is what an app needs besides: the tool results, the engines,
-the hooks, the front API and worker for custom wiring, and the errors. Everything else is importable from its module and
-may change. The core (models, status machine, front API, worker) imports no
-SDK; the adapters (``app``, ``firestore``, ``tasks``, ``callables``,
+the hooks, the worker's ``Capacity``, the front API and worker for custom wiring, and the errors.
+Everything else is importable from its module and may change. The core (models, status machine,
+front API, worker) imports no SDK; the adapters (``app``, ``firestore``, ``tasks``, ``callables``,
 ``task_handler``, ``firebase_app``, ``engines.openai_*``) do.
 """
 
 from typing import TYPE_CHECKING, Any
 
+from .capacity import Capacity
 from .chat import AssistantChat
 from .continuations import ContinuationScheduler
 from .engines.base import Engine
@@ -44,6 +45,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AssistantChat",
     "AssistantConfig",
+    "Capacity",
     "ChatContext",
     "ChatError",
     "ChatMeta",
