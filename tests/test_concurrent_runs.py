@@ -12,10 +12,12 @@ from typing import Any
 
 from crew import PHRASES, Crew
 
+from conftest import wait_until
 from firebase_ai_chat.engines.base import EngineReply, EngineRequest, TextSink
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatCommand
 from firebase_ai_chat.status import ChatStatus
+from firebase_ai_chat.testing.streamed import Streamed
 from firebase_ai_chat.worker import Delivery
 
 RUNS = 8
@@ -110,3 +112,25 @@ def test_posts_during_concurrent_runs_are_answered_after_them(make_crew: Callabl
         messages = crew.messages(chat_id)
         assert [m.author for m in messages].count("user") == 2
         assert len({(m.author, m.dispatch_id, m.in_batch_sort_index, m.text) for m in messages}) == len(messages)
+
+
+def test_a_stop_reaches_only_its_own_run_among_runs_at_once(make_crew: Callable[..., Crew]) -> None:
+    engine = Streamed(OfflineEngine(PHRASES), chunks=200, delay=0.02)  # ~4 s each unless stopped
+    crew = make_crew(engine=engine, stream_interval=0.1)
+    chats = [crew.start(f"tell me something long, please ({n})") for n in range(RUNS // 2)]
+    commands = list(crew.queue.pending)
+    crew.queue.pending.clear()
+    runs = threading.Thread(target=_at_once, args=(crew, commands), daemon=True)
+    runs.start()
+    wait_until(lambda: all(any(m.streaming for m in crew.messages(c)) for c in chats), what="every answer streaming")
+    stopped, *others = chats
+    assert crew.stop(stopped)["status"] == ChatStatus.USER_INPUT
+    runs.join(timeout=PATIENCE)
+    assert not runs.is_alive()
+    [_, answer] = crew.messages(stopped)
+    assert answer.stopped and not answer.streaming
+    for chat_id in others:  # their own stop listeners heard nothing: each answer whole, once
+        state = crew.state(chat_id)
+        [user, whole] = crew.messages(chat_id)
+        assert state["status"] == ChatStatus.USER_INPUT and "stoppedDispatchId" not in state
+        assert whole.stopped is None and not whole.streaming and whole.text == f'You said "{user.text}".'
