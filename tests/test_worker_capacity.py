@@ -15,7 +15,9 @@ from firebase_ai_chat.app import Assistant, ChatApp
 from firebase_ai_chat.app_functions import worker_options
 from firebase_ai_chat.capacity import Capacity
 from firebase_ai_chat.once import once
+from firebase_ai_chat.routed_queue import RoutedQueue
 from firebase_ai_chat.serving_threads import serve_threads, threads_now
+from firebase_ai_chat.tasks import CloudTasksQueue
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 
 
@@ -105,3 +107,16 @@ def test_shared_parts_are_built_once_however_many_runs_ask_at_once() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         seen = list(pool.map(lambda _: ask(), range(8)))
     assert len(built) == 1 and all(value is built[0] for value in seen)
+
+
+def test_an_app_on_several_queues_enqueues_on_its_worker_functions_queues(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("firebase_ai_chat.app.firebase_app", lambda: None)  # no Admin SDK app: nothing is sent
+    assistants = [Assistant(name="helper", instructions="Help.")]
+    several = ChatApp(data=Note, assistants=assistants, worker="helperWorker", region="europe-west1",
+                      store=InMemoryChatStore(), capacity=Capacity(queues=3))  # fmt: skip
+    assert isinstance(several.queue, RoutedQueue)
+    assert [queue._function_name for queue in several.queue.queues] == [  # type: ignore[attr-defined]
+        f"locations/europe-west1/functions/{name}" for name in ("helperWorker", "helperWorker2", "helperWorker3")
+    ]
+    one = ChatApp(data=Note, assistants=assistants, worker="helperWorker", store=InMemoryChatStore())
+    assert isinstance(one.queue, CloudTasksQueue)  # one queue: as before, no routing
