@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from firebase_functions import params
 from pydantic import BaseModel, Field
 
-from firebase_ai_chat import ChatMeta
+from firebase_ai_chat import Capacity, ChatMeta
 from firebase_ai_chat.app import Assistant, Caller, ChatApp
 from firebase_ai_chat.app_check import AppCheck
 from firebase_ai_chat.engines.offline import Phrase
@@ -178,6 +178,11 @@ ASSISTANTS = [
 META = ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"})
 
 
+CAPACITY = Capacity(queues=2)
+"""The default 16 runs per instance, at most 50 instances per queue (800 runs at once per queue), on two
+queues: the worker functions ``calculator`` and ``calculator2`` (each chat always on the same one)."""
+
+
 def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorData]:
     """The calculator's chats (the same chats, worker and limits), with or without App Check."""
     return ChatApp(
@@ -190,6 +195,7 @@ def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorDa
         retention=RETENTION,
         limits=limits_for,
         app_check=app_check or False,
+        capacity=CAPACITY,
     )
 
 
@@ -200,7 +206,8 @@ calculate = app.start_function("calculate", command_meta={"command": "calculate"
 postToCalculate = app.post_function("postToCalculate", command_meta={"command": "post"})  # noqa: N816
 closeCalculate = app.close_function("closeCalculate", command_meta={"command": "close"})  # noqa: N816
 stopCalculate = app.stop_function("stopCalculate")  # noqa: N816
-calculator = app.worker_function()
+calculator = app.worker_function()  # queue 1 (of CAPACITY.queues)
+calculator2 = app.worker_function(2)  # queue 2: another 500 dispatches per second
 sweepStuckChats = app.sweeper_function("sweepStuckChats")  # noqa: N816
 chatEvents = app.events_function("chatEvents")  # noqa: N816 - GET, Server-Sent Events of a chat
 OPENAPI: dict[str, Any] = {

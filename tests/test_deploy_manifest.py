@@ -26,9 +26,9 @@ def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
     build = discovered(ROOT / "functions", "demo-ai-chat")
     endpoints = build["endpoints"]
     assert sorted(endpoints) == [
-        "calculate", "calculateAppCheck", "calculator", "chatEvents", "chatEventsAppCheck", "closeCalculate",
-        "deleteMyData", "multiplier", "openapi", "postToCalculate", "postToCalculateAppCheck", "stopCalculate",
-        "sweepStuckChats",
+        "calculate", "calculateAppCheck", "calculator", "calculator2", "chatEvents", "chatEventsAppCheck",
+        "closeCalculate", "deleteMyData", "multiplier", "openapi", "postToCalculate", "postToCalculateAppCheck",
+        "stopCalculate", "sweepStuckChats",
     ]  # fmt: skip
     for name in ("calculate", "postToCalculate", "closeCalculate", "stopCalculate", "deleteMyData"):
         assert endpoints[name]["callableTrigger"] == {}
@@ -40,9 +40,15 @@ def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
         assert endpoints[name]["callableTrigger"] == {}
         assert set(endpoints[name]) == set(endpoints["calculate"])
     assert "httpsTrigger" in endpoints["chatEventsAppCheck"]
-    worker = endpoints["calculator"]
-    assert worker["taskQueueTrigger"]["retryConfig"]["maxAttempts"] == 3
-    assert [s["secret"] for s in worker["secretEnvironmentVariables"]] == ["OPENAI_API_KEY"]
+    for name in ("calculator", "calculator2"):  # Capacity(queues=2): one worker function and queue each
+        worker = endpoints[name]
+        assert worker["taskQueueTrigger"]["retryConfig"]["maxAttempts"] == 3
+        assert [s["secret"] for s in worker["secretEnvironmentVariables"]] == ["OPENAI_API_KEY"]
+        # The capacity (the default, README "Sizing the worker"): 16 runs per instance on a whole CPU,
+        # at most 50 instances, and the queue dispatches what they serve: 16 x 50 runs at once.
+        assert (worker["concurrency"], worker["cpu"], worker["maxInstances"]) == (16, 1, 50)
+        assert worker["availableMemoryMb"] == 512 and worker["timeoutSeconds"] == 300
+        assert worker["taskQueueTrigger"]["rateLimits"] == {"maxConcurrentDispatches": 800}
     assert "taskQueueTrigger" in endpoints["multiplier"]
     assert "scheduleTrigger" in endpoints["sweepStuckChats"]
     assert "httpsTrigger" in endpoints["chatEvents"] and endpoints["chatEvents"]["timeoutSeconds"] == 360

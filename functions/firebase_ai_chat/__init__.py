@@ -3,8 +3,8 @@
 An app declares its data, assistants and tools on ``firebase_ai_chat.app.ChatApp``
 (see ``docs/GUIDE.md``; also reachable as ``firebase_ai_chat.ChatApp``) and gets its
 callables, worker, task functions and sweeper from it. ``__all__`` is what an app needs
-besides: the tool results, the engines, the hooks, the front API and worker for custom
-wiring, and the errors. Everything else is importable from its module and may change.
+besides: the tool results, the engines, the hooks, the worker's ``Capacity``, the front API
+and worker for custom wiring, and the errors. Everything else is importable from its module and may change.
 The core (models, status machine, front API, worker) imports no SDK; the adapters
 (``app``, ``firestore``, ``tasks``, ``callables``, ``task_handler``, ``firebase_app``,
 ``engines.openai_*``) do.
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import Assistant as Assistant
     from .app import ChatApp as ChatApp
+    from .capacity import Capacity as Capacity
     from .chat import AssistantChat as AssistantChat
     from .continuations import ContinuationScheduler as ContinuationScheduler
     from .engines.base import Engine as Engine
@@ -48,6 +49,7 @@ __version__ = "0.2.0"
 
 _HOMES = {
     "app": ("Assistant", "ChatApp"),
+    "capacity": ("Capacity",),
     "chat": ("AssistantChat",),
     "continuations": ("ContinuationScheduler",),
     "engines.base": ("Engine",),
@@ -83,6 +85,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AssistantChat",
     "AssistantConfig",
+    "Capacity",
     "ChatContext",
     "ChatError",
     "ChatMeta",

@@ -22,9 +22,9 @@ name them ``{collection}/{chatId}``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from .app_check import AppCheck, app_check_setting
 from .app_functions import AppFunctions
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive
+from .capacity import Capacity, from_concurrency
 from .control_functions import STREAMS_DOCUMENT, USAGE_DOCUMENT
 from .engines.base import Engine
 from .engines.offline import OfflineEngine, Phrase
@@ -44,8 +45,10 @@ from .function_specs import CallableSpec
 from .limits import Limits, Price, usage_collection
 from .local_runtime import fault_hooks
 from .models import CHATS, AssistantConfig, ChatMeta
+from .once import once
 from .params import CHAT_PAUSED, OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
 from .retention import expiry
+from .routed_queue import RoutedQueue
 from .tools import CompletedResult, Resumer, Toolset
 
 if TYPE_CHECKING:
@@ -104,7 +107,7 @@ class _Named:
     def __init__(self, offline: Sequence[Phrase]) -> None:
         self._offline = offline
 
-    @functools.cached_property
+    @once
     def engine(self) -> Engine:
         return choose_engine(self._offline)
 
@@ -126,7 +129,8 @@ class ChatApp(AppFunctions[DataT]):
         meta: ChatMeta | None = None,
         on_complete: Callable[[CompletionEvent], None] | None = None,
         max_attempts: int = 3,
-        concurrency: int = 6,
+        capacity: Capacity | None = None,
+        concurrency: int | None = None,
         collection: str = CHATS,
         store: ChatStore | None = None,
         queue: TaskQueue | None = None,
@@ -149,7 +153,12 @@ class ChatApp(AppFunctions[DataT]):
         ``limits``: each user's limits (a ``Limits``, or a function of the caller giving their tier's,
         ``None`` for none), counted in the ``usage`` collection (default: ``chatUsage`` for
         ``chats``); ``prices`` per model (``*``: any other) give a cost to limit; ``paused`` is the
-        global switch (default: the ``CHAT_PAUSED`` param). See ``limits``."""
+        global switch (default: the ``CHAT_PAUSED`` param). See ``limits``.
+
+        ``capacity``: how many runs the worker answers at once (``capacity.py``; README "Sizing the
+        worker"). ``concurrency=N`` (deprecated) is ``Capacity(runs_per_instance=N, max_instances=1)``:
+        N runs at once in the whole app, as it meant before."""
+        self.capacity = _capacity(capacity, concurrency)
         self.limits = limits
         self.prices = dict(prices or {})
         self.usage = usage or usage_collection(collection)
@@ -164,7 +173,6 @@ class ChatApp(AppFunctions[DataT]):
         self.region = region
         self.meta = meta
         self.max_attempts = max_attempts
-        self._concurrency = concurrency
         self._offline = list(offline)
         self._on_complete = on_complete
         self._assistants = {assistant.name: assistant for assistant in assistants}
@@ -178,7 +186,7 @@ class ChatApp(AppFunctions[DataT]):
         """The stored configuration of assistant ``name``."""
         return self.configs[name]
 
-    @functools.cached_property
+    @once
     def chat(self) -> AssistantChat:
         """The front API on Firestore and this app's task queue."""
         from .chat import AssistantChat
@@ -191,7 +199,7 @@ class ChatApp(AppFunctions[DataT]):
         """The limits of ``caller``'s tier (``None``: unlimited)."""
         return self.limits(caller) if callable(self.limits) else self.limits
 
-    @functools.cached_property
+    @once
     def store(self) -> ChatStore:
         """The store: Firestore unless the app was given one (the Firestore SDK is imported here)."""
         if self._store is not None:
@@ -200,16 +208,18 @@ class ChatApp(AppFunctions[DataT]):
 
         return FirestoreChatStore(firestore_client(), collection=self.collection, retention=self.retention)
 
-    @functools.cached_property
+    @once
     def queue(self) -> TaskQueue:
-        """The worker's task queue: Cloud Tasks unless the app was given one."""
+        """The worker's task queues: Cloud Tasks unless the app was given one; with several
+        (``capacity.queues``) each chat's commands go to the queue its id picks (``routed_queue``)."""
         if self._queue is not None:
             return self._queue
         from .tasks import CloudTasksQueue
 
-        return CloudTasksQueue(self._queue_name(self.worker_name), app=firebase_app())
+        queues = [CloudTasksQueue(self._queue_name(name), app=firebase_app()) for name in self.worker_names]
+        return queues[0] if len(queues) == 1 else RoutedQueue(queues)
 
-    @functools.cached_property
+    @once
     def worker(self) -> ChatWorker:
         """The worker, with the engine chosen for this process (imported here: the run loop and what it
         needs are not loaded by the functions that never run it)."""
@@ -231,7 +241,7 @@ class ChatApp(AppFunctions[DataT]):
             spending=Spending(self.usage, prices=self.prices, paused=self._paused, limited=self.limits is not None),
         )
 
-    @functools.cached_property
+    @once
     def continuations(self) -> ContinuationScheduler:
         """Resumes suspended tool calls (from any function of the app)."""
         from .continuations import ContinuationScheduler
@@ -256,6 +266,19 @@ class ChatApp(AppFunctions[DataT]):
 
     def _queue_name(self, function: str) -> str:
         return f"locations/{self.region}/functions/{function}" if self.region else function
+
+
+def _capacity(capacity: Capacity | None, concurrency: int | None) -> Capacity:
+    if concurrency is None:
+        return capacity or Capacity()
+    if capacity is not None:
+        raise ValueError("give ChatApp capacity= or the deprecated concurrency=, not both")
+    warnings.warn(
+        "ChatApp(concurrency=N) is deprecated: use capacity=Capacity(...) (README, 'Sizing the worker')",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return from_concurrency(concurrency)
 
 
 def _config(assistant: Assistant) -> AssistantConfig:

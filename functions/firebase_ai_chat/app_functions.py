@@ -13,6 +13,7 @@ from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
 from pydantic import BaseModel
 
 from .callables import Caller, handle_call, rejected_response
+from .capacity import Capacity
 from .control_functions import ControlFunctions
 from .firebase_app import firestore_client
 from .function_process import prepare_process
@@ -20,6 +21,7 @@ from .function_specs import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, Callable
 from .http_functions import HttpFunctions
 from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
 from .params import OPENAI_API_KEY
+from .serving_threads import serve_threads
 
 if TYPE_CHECKING:
     from .chat import AssistantChat
@@ -44,7 +46,7 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
     worker_name: str
     collection: str
     configs: dict[str, AssistantConfig]
-    _concurrency: int
+    capacity: Capacity
     _specs: list[CallableSpec]
 
     @property
@@ -162,8 +164,18 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
         retry = options.RetryConfig(max_attempts=self.max_attempts, min_backoff_seconds=1, max_backoff_seconds=30)
         return {"retry_config": retry, "region": self.region}
 
-    def worker_function(self) -> Callable[..., Any]:
-        """The task-queue function that runs the assistants (named after ``worker``)."""
+    @property
+    def worker_names(self) -> list[str]:
+        """The worker's functions, one per queue (``capacity.queues``): ``worker``, then ``{worker}2`` …"""
+        return [self.worker_name, *(f"{self.worker_name}{n}" for n in range(2, self.capacity.queues + 1))]
+
+    def worker_function(self, queue: int = 1) -> Callable[..., Any]:
+        """The task-queue function that runs the assistants: for ``queue`` 1 (the default) named after
+        ``worker``, for queue n ≥ 2 ``{worker}n``. Its concurrency, instances and its queue's
+        dispatches come from ``capacity``; every one of them answers any chat's task."""
+        if not 1 <= queue <= self.capacity.queues:
+            raise ValueError(f"queue {queue} of {self.capacity.queues}: see ChatApp(capacity=Capacity(queues=...))")
+        name = self.worker_names[queue - 1]
 
         def handler(request: tasks_fn.CallableRequest[Any]) -> None:
             from .task_handler import handle_task  # with the worker: imported by its first task
@@ -171,13 +183,15 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
             handle_task(self.worker, request, max_attempts=self.max_attempts)
 
         prepare_process()
-        handler.__name__ = handler.__qualname__ = self.worker_name
+        serve_threads(self.capacity.runs_per_instance, self.worker_names)
+        handler.__name__ = handler.__qualname__ = name
         return tasks_fn.on_task_dispatched(
-            **self._task_options(),
-            rate_limits=options.RateLimits(max_concurrent_dispatches=self._concurrency),
-            timeout_sec=300,
-            secrets=[OPENAI_API_KEY],
+            **self._task_options(), **worker_options(self.capacity), timeout_sec=300, secrets=[OPENAI_API_KEY]
         )(handler)
+
+    def worker_functions(self) -> dict[str, Callable[..., Any]]:
+        """Every worker function by name (``globals().update(app.worker_functions())`` in ``main.py``)."""
+        return {name: self.worker_function(index) for index, name in enumerate(self.worker_names, start=1)}
 
     def task_function(
         self, name: str, payload: type[PayloadT]
@@ -209,6 +223,21 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
         prepare_process()
         handler.__name__ = handler.__qualname__ = name
         return scheduler_fn.on_schedule(schedule=schedule, region=self.region)(handler)
+
+
+def worker_options(capacity: Capacity) -> dict[str, Any]:
+    """The worker functions' options from ``capacity``, as firebase-functions takes them (``capacity.py``)."""
+    settings: dict[str, Any] = {
+        "concurrency": capacity.runs_per_instance,
+        "max_instances": capacity.max_instances,
+        "min_instances": capacity.min_instances or None,
+        "rate_limits": options.RateLimits(max_concurrent_dispatches=capacity.max_concurrent_dispatches),
+    }
+    if capacity.runs_per_instance > 1:
+        settings["cpu"] = 1  # concurrency > 1 needs a whole CPU on 2nd gen
+    if capacity.memory_mb is not None:
+        settings["memory"] = capacity.memory_mb
+    return settings
 
 
 def _object_bodies_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -21,13 +21,18 @@ logger = logging.getLogger(__name__)
 
 
 def delivery_of(request: tasks_fn.CallableRequest[Any], *, max_attempts: int) -> Delivery:
-    """The attempt number and task name of this delivery."""
+    """The attempt number, task name and queue of this delivery."""
     headers = request.raw_request.headers
     try:
         attempt = int(headers.get("X-CloudTasks-TaskRetryCount", "0"))
     except ValueError:
         attempt = 0
-    return Delivery(attempt=attempt, max_attempts=max_attempts, task_name=headers.get("X-CloudTasks-TaskName", ""))
+    return Delivery(
+        attempt=attempt,
+        max_attempts=max_attempts,
+        task_name=headers.get("X-CloudTasks-TaskName", ""),
+        queue=headers.get("X-CloudTasks-QueueName", ""),
+    )
 
 
 def handle_task(worker: ChatWorker, request: tasks_fn.CallableRequest[Any], *, max_attempts: int) -> None:

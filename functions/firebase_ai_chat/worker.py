@@ -52,11 +52,13 @@ CompletionHandler = Callable[[CompletionEvent], None]
 
 @dataclass(frozen=True)
 class Delivery:
-    """How this task arrived: ``attempt`` counts from 0 (Cloud Tasks' ``X-CloudTasks-TaskRetryCount``)."""
+    """How this task arrived: ``attempt`` counts from 0 (Cloud Tasks' ``X-CloudTasks-TaskRetryCount``);
+    ``queue``: the queue it came from (``X-CloudTasks-QueueName``; one of several: ``routed_queue``)."""
 
     attempt: int = 0
     max_attempts: int = 1
     task_name: str = ""
+    queue: str = ""
 
     @property
     def is_last(self) -> bool:
@@ -119,7 +121,8 @@ class ChatWorker:
         """Process one delivery of ``command``; raises only to ask for a retry."""
         delivery = delivery or Delivery()
         log = _Log(logger, {"chatId": command.chat_id, "dispatchId": command.dispatch_id})
-        log.info("%s: attempt %d of %d", command.action, delivery.attempt + 1, delivery.max_attempts)
+        via = f" (queue {delivery.queue})" if delivery.queue else ""
+        log.info("%s: attempt %d of %d%s", command.action, delivery.attempt + 1, delivery.max_attempts, via)
         mark = Mark(writer=uuid.uuid4().hex)
         try:
             if command.action == "close":

@@ -9,6 +9,7 @@ retries with backoff of 429, 5xx, timeouts and connection errors.
 from __future__ import annotations
 
 import os
+import threading
 
 import openai
 
@@ -35,12 +36,16 @@ class OpenAIEngineBase:
         self._client = client
         self._model = model
         self.stream = stream
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> openai.OpenAI:
-        """The SDK client (created on first use, from the environment)."""
+        """The SDK client (created on first use, from the environment): one for all the runs a worker
+        instance answers at once (the SDK's client is thread-safe and pools its connections)."""
         if self._client is None:
-            self._client = client_from_environment()
+            with self._lock:
+                if self._client is None:
+                    self._client = client_from_environment()
         return self._client
 
     def model_for(self, assistant_model: str | None) -> str:
