@@ -92,9 +92,13 @@ def test_importing_main_loads_nothing_that_waits_for_first_use(emulated: bool) -
 
 def test_the_library_builds_at_import_only_the_models_main_instantiates() -> None:
     # pydantic's validators and serializers of the library's models are built on first use
-    # (``defer_build``); main.py's ChatMeta and the assistants' AssistantConfig are made at import.
+    # (``defer_build``); main.py's ChatMeta, its Capacity and the assistants' AssistantConfig are made at import.
     built = _imported_by_main()["built"]
-    assert built == ["firebase_ai_chat.models.AssistantConfig", "firebase_ai_chat.models.ChatMeta"]
+    assert built == [
+        "firebase_ai_chat.capacity.Capacity",
+        "firebase_ai_chat.models.AssistantConfig",
+        "firebase_ai_chat.models.ChatMeta",
+    ]
 
 
 def test_every_name_of_the_package_resolves_lazily() -> None:
