@@ -198,7 +198,6 @@ postToCalculate = app.post_function("postToCalculate", command_meta={"command": 
 closeCalculate = app.close_function("closeCalculate", command_meta={"command": "close"})  # noqa: N816
 stopCalculate = app.stop_function("stopCalculate")  # noqa: N816
 calculator = app.worker_function()
-sweepStuckChats = app.sweeper_function("sweepStuckChats")  # noqa: N816
 chatEvents = app.events_function("chatEvents")  # noqa: N816 - GET, Server-Sent Events of a chat
 OPENAPI: dict[str, Any] = {
     "title": "Calculator chat",

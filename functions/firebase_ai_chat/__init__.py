@@ -2,7 +2,7 @@
 
 An app declares its data, assistants and tools on ``firebase_ai_chat.app.ChatApp``
 (see ``docs/GUIDE.md``; also reachable as ``firebase_ai_chat.ChatApp``, loaded
-on first use) and gets its callables, worker, task functions and sweeper from
+on first use) and gets its callables, worker, task functions from
 it. ``__all__`` is what an app needs besides: the tool results, the engines,
 the hooks, the front API and worker for custom wiring, and the errors. Everything else is importable from its module and
 may change. The core (models, status machine, front API, worker) imports no

@@ -1,4 +1,4 @@
-"""The Cloud Functions a ``ChatApp`` declares: its callables, worker, task functions and sweeper (a
+"""The Cloud Functions a ``ChatApp`` declares: its callables, worker and task functions (a
 mixin of ``ChatApp``; see ``app``; the event stream and the OpenAPI document are in ``http_functions``)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import flask
-from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions import https_fn, options, tasks_fn
 from pydantic import BaseModel
 
 from .callables import Caller, handle_call, rejected_response
@@ -23,7 +23,6 @@ from .models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, Me
 from .openapi import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec
 from .params import OPENAI_API_KEY
 from .store import ChatStore
-from .stuck import StuckChatSweeper
 from .task_handler import delivery_of, handle_task
 from .task_queue import TaskQueue
 from .worker import ChatWorker, Delivery
@@ -192,17 +191,6 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
             return tasks_fn.on_task_dispatched(**self._task_options())(handler)
 
         return register
-
-    def sweeper_function(self, name: str = "sweepStuckChats", schedule: str = "every 5 minutes") -> Callable[..., Any]:
-        """The scheduled function that re-enqueues, then fails, chats stuck in ``processing``."""
-
-        def handler(event: scheduler_fn.ScheduledEvent) -> None:
-            report = StuckChatSweeper(store=self.store, queue=self.queue).sweep()
-            logger.info("sweep: requeued %s, failed %s", report.requeued, report.failed)
-
-        prepare_process()
-        handler.__name__ = handler.__qualname__ = name
-        return scheduler_fn.on_schedule(schedule=schedule, region=self.region)(handler)
 
 
 def _object_bodies_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,7 +13,9 @@ value given to ``enqueue`` as the raw body, while ``on_task_dispatched`` handler
 from __future__ import annotations
 
 import json
+import math
 import os
+from datetime import timedelta
 from typing import Any
 
 import firebase_admin
@@ -23,11 +25,17 @@ from ..models import ChatCommand
 
 
 def enqueue_task(
-    function_name: str, payload: dict[str, Any], *, task_id: str, app: firebase_admin.App | None = None
+    function_name: str,
+    payload: dict[str, Any],
+    *,
+    task_id: str,
+    app: firebase_admin.App | None = None,
+    delay: timedelta | None = None,
 ) -> None:
     """Enqueue ``payload`` for the task-queue function ``function_name`` as task ``task_id``.
 
-    A task of that id already queued (a redelivered caller) is left as is. A payload that is not
+    With ``delay`` the task is scheduled that much later (Cloud Tasks' ``scheduleTime``; whole seconds,
+    rounded up). A task of that id already queued (a redelivered caller) is left as is. A payload that is not
     plain JSON (``Infinity``, ``NaN``, a non-JSON type) raises ``ValueError`` before anything is sent.
     """
     try:
@@ -36,7 +44,8 @@ def enqueue_task(
         raise ValueError(f"the payload of a {function_name} task is not plain JSON: {error}") from None
     queue = functions.task_queue(function_name, app=app)
     try:
-        queue.enqueue({"data": payload}, functions.TaskOptions(task_id=task_id))
+        seconds = math.ceil(delay.total_seconds()) if delay is not None and delay > timedelta(0) else None
+        queue.enqueue({"data": payload}, functions.TaskOptions(task_id=task_id, schedule_delay_seconds=seconds))
     except (exceptions.AlreadyExistsError, exceptions.ConflictError):
         pass
     except ValueError as error:
@@ -51,6 +60,8 @@ class CloudTasksQueue:
         self._function_name = function_name
         self._app = app
 
-    def enqueue(self, command: ChatCommand) -> None:
-        """Enqueue ``command``; a task of the same command already queued is left as is."""
-        enqueue_task(self._function_name, command.to_document(), task_id=command.task_id, app=self._app)
+    def enqueue(self, command: ChatCommand, *, delay: timedelta | None = None) -> None:
+        """Enqueue ``command`` (``delay`` later when given); a task of the same command already queued
+        is left as is."""
+        payload = command.to_document()
+        enqueue_task(self._function_name, payload, task_id=command.task_id, app=self._app, delay=delay)
