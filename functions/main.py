@@ -208,7 +208,6 @@ closeCalculate = app.close_function("closeCalculate", command_meta={"command": "
 stopCalculate = app.stop_function("stopCalculate")  # noqa: N816
 calculator = app.worker_function()  # queue 1 (of CAPACITY.queues)
 calculator2 = app.worker_function(2)  # queue 2: another 500 dispatches per second
-sweepStuckChats = app.sweeper_function("sweepStuckChats")  # noqa: N816
 chatEvents = app.events_function("chatEvents")  # noqa: N816 - GET, Server-Sent Events of a chat
 OPENAPI: dict[str, Any] = {
     "title": "Calculator chat",

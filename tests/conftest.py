@@ -18,6 +18,7 @@ from google.cloud import firestore
 from firebase_ai_chat.firebase_app import firestore_client
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.models import ChatMessage
+from firebase_ai_chat.streaming import STREAM_INTERVAL
 from firebase_ai_chat.testing import EmulatorClient, InMemoryChatStore, User
 
 REQUIRED = (
@@ -107,7 +108,7 @@ def make_crew(request: pytest.FixtureRequest) -> Callable[..., Crew]:
         flaky: bool = False,
         engine: Any = None,
         hooks: Any = (),
-        stream_interval: float = 0.5,
+        stream_interval: float = STREAM_INTERVAL,
         wrap: Callable[[Any], Any] | None = None,
     ) -> Crew:
         store: Any

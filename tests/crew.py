@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -26,8 +27,10 @@ from firebase_ai_chat.engines.base import Engine, ToolSpec
 from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
 from firebase_ai_chat.models import ChatCommand, ChatMessage
 from firebase_ai_chat.store import ChatStore, ChatWrite, Loaded
+from firebase_ai_chat.streaming import STREAM_INTERVAL
 from firebase_ai_chat.testing import InMemoryTaskQueue
 from firebase_ai_chat.tools import Continuation, Dispatch, ToolContext, Toolset, ToolValue
+from firebase_ai_chat.watchdog import Watchdog
 
 SECRET = "<html><body>Traceback: /srv/app/secret_module.py line 12</body></html>"
 
@@ -86,7 +89,7 @@ class Crew:
         *,
         engine: Engine | None = None,
         hooks: Sequence[RunHooks] = (),
-        stream_interval: float = 0.5,
+        stream_interval: float = STREAM_INTERVAL,
     ) -> None:
         self.user_id = user_id
         self.store = store
@@ -96,7 +99,10 @@ class Crew:
         self.on_multiply: Callable[[str], None] | None = None
         self.on_add: Callable[[], None] | None = None
         self.scheduler = ContinuationScheduler(store=self.store, queue=self.queue, wait_seconds=0.2)
-        self.chat = AssistantChat(store=self.store, queue=self.queue)
+        self.watch_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """What the watchdog takes for now (a test sets it relative to the chat's ``updatedAt``)."""
+        self.watchdog = Watchdog(store=self.store, queue=self.queue, clock=lambda: self.watch_clock())
+        self.chat = AssistantChat(store=self.store, queue=self.queue, watchdog=self.watchdog)
         self.tools = self._calculator()
         self.worker = ChatWorker(
             store=self.store,
@@ -105,6 +111,7 @@ class Crew:
             dispatchers={"calc": self.tools, "half": self._halver(), "raising": RaisingDispatcher()},
             hooks=hooks,
             stream_interval=stream_interval,
+            watchdog=self.watchdog,
         )
 
     def _calculator(self) -> Toolset[Total]:

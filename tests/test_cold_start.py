@@ -44,7 +44,7 @@ LAZY = (
     "firebase_ai_chat.chat_events",
     "firebase_ai_chat.events_request",
     "firebase_ai_chat.openapi",
-    "firebase_ai_chat.stuck",
+    "firebase_ai_chat.watchdog",
     "firebase_ai_chat.task_handler",
     "firebase_ai_chat.firestore",
     "firebase_ai_chat.tasks",

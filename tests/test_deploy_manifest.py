@@ -22,13 +22,13 @@ def discovered(source: Path, project: str) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
-def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
+def test_the_calculator_deploys_its_callables_and_task_queues_and_no_scheduled_sweeper() -> None:
     build = discovered(ROOT / "functions", "demo-ai-chat")
     endpoints = build["endpoints"]
     assert sorted(endpoints) == [
         "calculate", "calculateAppCheck", "calculator", "calculator2", "chatEvents", "chatEventsAppCheck",
         "closeCalculate", "deleteMyData", "multiplier", "openapi", "postToCalculate", "postToCalculateAppCheck",
-        "stopCalculate", "sweepStuckChats",
+        "stopCalculate",
     ]  # fmt: skip
     for name in ("calculate", "postToCalculate", "closeCalculate", "stopCalculate", "deleteMyData"):
         assert endpoints[name]["callableTrigger"] == {}
@@ -50,7 +50,7 @@ def test_the_calculator_deploys_its_callables_task_queues_and_sweeper() -> None:
         assert worker["availableMemoryMb"] == 512 and worker["timeoutSeconds"] == 300
         assert worker["taskQueueTrigger"]["rateLimits"] == {"maxConcurrentDispatches": 800}
     assert "taskQueueTrigger" in endpoints["multiplier"]
-    assert "scheduleTrigger" in endpoints["sweepStuckChats"]
+    assert not [name for name, endpoint in endpoints.items() if "scheduleTrigger" in endpoint]  # watchdogs instead
     assert "httpsTrigger" in endpoints["chatEvents"] and endpoints["chatEvents"]["timeoutSeconds"] == 360
     assert "httpsTrigger" in endpoints["openapi"]
     assert {(p["name"], p["type"]) for p in build["params"]} >= {

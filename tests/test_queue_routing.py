@@ -1,6 +1,6 @@
 """Several worker queues (``Capacity.queues``): every command of a chat goes to the same queue, in
 every process, from everywhere a run is enqueued (posts, the worker's follow-ups, resumed
-continuations, the sweeper); any worker function answers any chat's task (in memory, no servers)."""
+continuations, the watchdog); any worker function answers any chat's task (in memory, no servers)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 
 from crew import CALC, PHRASES, Total
 
@@ -19,7 +18,6 @@ from firebase_ai_chat.continuations import ContinuationScheduler
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatCommand
 from firebase_ai_chat.routed_queue import RoutedQueue, queue_index
-from firebase_ai_chat.stuck import StuckChatSweeper
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 from firebase_ai_chat.tools import ToolContext, Toolset
 
@@ -74,8 +72,6 @@ def test_every_command_of_a_chat_goes_to_its_queue_and_any_worker_answers_it() -
     ]
     for chat_id in chats:  # a post while the run waits: its follow-up run is enqueued by the worker
         front.post_message(user_id="u", chat_id=chat_id, messages=["multiply by 2"])
-    sweeper = StuckChatSweeper(store=store, queue=routed)
-    assert len(sweeper.sweep(now=datetime.now(UTC) + timedelta(minutes=30)).requeued) == len(chats)
     for queue in reversed(queues):
         queue.drain(worker)
     scheduler = ContinuationScheduler(store=store, queue=routed, wait_seconds=0.2)
@@ -94,7 +90,7 @@ def test_every_command_of_a_chat_goes_to_its_queue_and_any_worker_answers_it() -
         for command in queue.enqueued:
             assert queue_index(command.chat_id, QUEUES) == index, command
     assert all(routed.queue_for(chat_id) is queues[queue_index(chat_id, QUEUES)] for chat_id in chats)
-    assert sum(len(queue.enqueued) for queue in queues) >= 4 * len(chats)  # start, sweep, follow-up, resume
+    assert sum(len(queue.enqueued) for queue in queues) >= 3 * len(chats)  # start, follow-up, resume
 
 
 def test_a_single_queue_is_used_as_is() -> None:

@@ -23,10 +23,10 @@ from firebase_ai_chat import AssistantConfig, ChatStatus
 from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.models import Author, ChatCommand, ChatMessage, ChatState
 from firebase_ai_chat.store import ChatWrite
-from firebase_ai_chat.stuck import StuckChatSweeper
 from firebase_ai_chat.tasks import CloudTasksQueue
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
 from firebase_ai_chat.testing.faults import POINTS, CrashOnMarker
+from firebase_ai_chat.watchdog import WATCHDOG_DEADLINE, Verdict, Watchdog
 
 Watch = Callable[[str, str], ChatWatcher]
 
@@ -180,8 +180,9 @@ def test_many_chats_in_parallel_on_one_queue(client: EmulatorClient, user: User,
         assert state["data"] == {"sum": n}
 
 
-def _stuck_chat(db: firestore.Client, user: User) -> str:
-    """A chat left ``processing`` with a user message and no task: as after a lost enqueue."""
+def _stuck_chat(db: firestore.Client, user: User) -> ChatCommand:
+    """A chat left ``processing`` with a user message and no task (as after a lost enqueue): its
+    first watchdog."""
     from main import CALCULATOR
 
     store = FirestoreChatStore(db)
@@ -195,42 +196,28 @@ def _stuck_chat(db: firestore.Client, user: User) -> str:
     )
     message = ChatMessage(user_id=user.uid, author=Author.USER, text="add 3", dispatch_id=dispatch_id)
     store.update(chat_id, lambda _: (ChatWrite(state=state, messages={store.new_id(): message}), None))
-    return chat_id
+    return ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, action="watchdog", watch=0)
 
 
-class OnlyChats:
-    """The store, with the sweeper's query narrowed to some chats (other tests' chats run meanwhile)."""
-
-    def __init__(self, store: FirestoreChatStore, chat_ids: set[str]) -> None:
-        self._store = store
-        self._chat_ids = chat_ids
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def processing_since(self, updated_before: datetime, *, limit: int) -> list[str]:
-        found = self._store.processing_since(updated_before, limit=1000)
-        return [chat_id for chat_id in found if chat_id in self._chat_ids][:limit]
+def _watchdog_later(db: firestore.Client, **settings: Any) -> Watchdog:
+    """The watchdog as it runs when its task arrives, a deadline after the chat's last commit
+    (the re-enqueued run goes through the emulators' task queue to the deployed worker)."""
+    later = datetime.now(UTC) + WATCHDOG_DEADLINE + timedelta(seconds=5)
+    return Watchdog(store=FirestoreChatStore(db), queue=CloudTasksQueue("calculator"), clock=lambda: later, **settings)
 
 
-def test_stuck_chat_is_re_enqueued_by_the_sweeper(db: firestore.Client, user: User, watch: Watch) -> None:
-    chat_id = _stuck_chat(db, user)
-    store = OnlyChats(FirestoreChatStore(db), {chat_id})
-    sweeper = StuckChatSweeper(store=store, queue=CloudTasksQueue("calculator"), deadline=timedelta(0))
-    report = sweeper.sweep(now=datetime.now(UTC) + timedelta(seconds=5))
-    assert chat_id in report.requeued
-    state = watch(f"chats/{chat_id}", user.uid).wait_for_status("userInput")
+def test_stuck_chat_is_re_enqueued_by_its_watchdog(db: firestore.Client, user: User, watch: Watch) -> None:
+    watchdog = _stuck_chat(db, user)
+    assert _watchdog_later(db).check(watchdog).verdict is Verdict.REQUEUED
+    state = watch(f"chats/{watchdog.chat_id}", user.uid).wait_for_status("userInput")
     assert state["data"] == {"sum": 5}
     count("stuck chats recovered")
 
 
-def test_chat_stuck_for_good_is_failed_by_the_sweeper(db: firestore.Client, user: User) -> None:
-    chat_id = _stuck_chat(db, user)
-    store = OnlyChats(FirestoreChatStore(db), {chat_id})
-    sweeper = StuckChatSweeper(store=store, queue=CloudTasksQueue("calculator"), deadline=timedelta(0), max_sweeps=0)
-    report = sweeper.sweep(now=datetime.now(UTC) + timedelta(seconds=5))
-    assert chat_id in report.failed
-    state = db.document(f"chats/{chat_id}").get().to_dict()
+def test_chat_stuck_for_good_is_failed_by_its_watchdog(db: firestore.Client, user: User) -> None:
+    watchdog = _stuck_chat(db, user)
+    assert _watchdog_later(db, max_requeues=0).check(watchdog).verdict is Verdict.FAILED
+    state = db.document(f"chats/{watchdog.chat_id}").get().to_dict()
     assert state["status"] == "failed"
     assert state["error"]["code"] == "deadline-exceeded"
     assert state["error"]["message"]

@@ -2,7 +2,7 @@
 
 An app declares its data, assistants and tools on ``firebase_ai_chat.app.ChatApp``
 (see ``docs/GUIDE.md``; also reachable as ``firebase_ai_chat.ChatApp``) and gets its
-callables, worker, task functions and sweeper from it. ``__all__`` is what an app needs
+callables, worker and task functions from it. ``__all__`` is what an app needs
 besides: the tool results, the engines, the hooks, the worker's ``Capacity``, the front API
 and worker for custom wiring, and the errors. Everything else is importable from its module and may change.
 The core (models, status machine, front API, worker) imports no SDK; the adapters

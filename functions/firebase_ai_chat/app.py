@@ -6,7 +6,6 @@ startShopping = app.start_function("startShopping")
 postToShop = app.post_function("postToShop")
 closeShop = app.close_function("closeShop")
 shopWorker = app.worker_function()
-sweepStuckChats = app.sweeper_function()
 ```
 
 Everything is checked when the module loads: assistant names, hand-offs to

@@ -1,4 +1,4 @@
-"""The Cloud Functions a ``ChatApp`` declares: its callables, worker, task functions and sweeper (a
+"""The Cloud Functions a ``ChatApp`` declares: its callables, worker and task functions (a
 mixin of ``ChatApp``; see ``app``; the event stream and the OpenAPI document are in ``http_functions``)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import flask
-from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions import https_fn, options, tasks_fn
 from pydantic import BaseModel
 
 from .callables import Caller, handle_call, rejected_response
@@ -210,19 +210,6 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
             return tasks_fn.on_task_dispatched(**self._task_options())(handler)
 
         return register
-
-    def sweeper_function(self, name: str = "sweepStuckChats", schedule: str = "every 5 minutes") -> Callable[..., Any]:
-        """The scheduled function that re-enqueues, then fails, chats stuck in ``processing``."""
-
-        def handler(event: scheduler_fn.ScheduledEvent) -> None:
-            from .stuck import StuckChatSweeper
-
-            report = StuckChatSweeper(store=self.store, queue=self.queue).sweep()
-            logger.info("sweep: requeued %s, failed %s", report.requeued, report.failed)
-
-        prepare_process()
-        handler.__name__ = handler.__qualname__ = name
-        return scheduler_fn.on_schedule(schedule=schedule, region=self.region)(handler)
 
 
 def worker_options(capacity: Capacity) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from .stop import request_stop, stop_committed
 from .store import ChatSnapshot, ChatStore, ChatWrite, Held
 from .task_queue import TaskQueue
 from .usage import Gate, guarded
+from .watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -242,11 +243,14 @@ class AssistantChat:
         gate: Gate | None = None,
         paused: Callable[[], bool] = lambda: False,
         claim_patience: float = CLAIM_PATIENCE,
+        watchdog: Watchdog | None = None,
     ) -> None:
         """``stop_wait``: how long ``stop`` lets the worker stop a run before stopping it itself;
         ``gate`` counts posts and new chats in the users' usage documents (for ``limits``);
         ``paused`` is the global switch: while it is on, posts are refused (``unavailable``);
-        ``claim_patience``: seconds a post waits for a run's claim on the chat (``claims.py``)."""
+        ``claim_patience``: seconds a post waits for a run's claim on the chat (``claims.py``);
+        ``watchdog`` arms the delayed check of each run a call may start, before its commit
+        (``watchdog.py``; default: on this store and queue)."""
         self._store = store
         self._queue = queue
         self._dispatch_ids = dispatch_ids
@@ -254,6 +258,7 @@ class AssistantChat:
         self._gate = gate
         self._paused = paused
         self._claim_patience = claim_patience
+        self._watchdog = watchdog or Watchdog(store=store, queue=queue)
 
     def create(
         self,
@@ -357,6 +362,8 @@ class AssistantChat:
             chats=1,
             written=usage,
         )
+        if messages:
+            self._watchdog.arm(chat_id, dispatch_id)
         stored, command = self._store.update(chat_id, limited, outside=outside)
         logger.info("chat created", extra={"chatId": chat_id, "dispatchId": stored.latest_dispatch_id})
         if command is not None:
@@ -379,12 +386,14 @@ class AssistantChat:
         Under ``limits`` the call counts as one post."""
         if not messages:
             raise ChatError(ErrorCode.INVALID_ARGUMENT, "No message to post.")
+        fresh_dispatch = self._dispatch_ids()
+        self._watchdog.arm(chat_id, fresh_dispatch)  # the run that answers the post, now or after the live one
         change = functools.partial(
             _post,
             chat_id=chat_id,
             user_id=user_id,
             messages=messages,
-            fresh_dispatch=self._dispatch_ids(),
+            fresh_dispatch=fresh_dispatch,
             key=client_message_id,
             command_meta=command_meta,
             new_id=self._store.new_id,
@@ -446,11 +455,14 @@ class AssistantChat:
         switch: Callable[[ChatConfig], ChatConfig],
     ) -> ChatResult:
 
+        dispatch_id = self._dispatch_ids()
+        if messages:
+            self._watchdog.arm(chat_id, dispatch_id)
         change = functools.partial(
             _switched,
             chat_id=chat_id,
             user_id=user_id,
-            dispatch_id=self._dispatch_ids(),
+            dispatch_id=dispatch_id,
             messages=messages,
             command_meta=command_meta,
             switch=switch,

@@ -166,17 +166,20 @@ class ChatMessage(Model):
 class ChatCommand(Model):
     """The Cloud Task payload the worker receives.
 
-    ``action`` is ``run`` (answer the user messages of ``dispatch_id``) or
-    ``close`` (the chat was closed: call the completion handler).
+    ``action`` is ``run`` (answer the user messages of ``dispatch_id``), ``close`` (the chat was
+    closed: call the completion handler) or ``watchdog`` (a delayed check that the run of
+    ``dispatch_id`` is not stuck: ``watchdog.py``).
     """
 
     chat_id: str = Field(pattern=f"^{DOCUMENT_ID}$")
     dispatch_id: str = Field(pattern=f"^{DOCUMENT_ID}$")
-    action: Literal["run", "close"] = "run"
+    action: Literal["run", "close", "watchdog"] = "run"
     continuation_id: str | None = Field(default=None, max_length=300)
     """Set when a resumed continuation continues the run (names the task apart from the first one)."""
     sweep: int | None = None
-    """Set when the stuck-chat sweeper re-enqueues the run (the n-th time)."""
+    """Set when the watchdog re-enqueues a stuck run (the n-th time)."""
+    watch: int | None = None
+    """The n-th watchdog of the dispatch (``action == "watchdog"``; each one arms the next)."""
     meta: dict[str, Any] | None = None
     input: list[str] | None = None
     """The user's messages of the dispatch, when the caller knew them (the worker then needs no query)."""
@@ -192,6 +195,8 @@ class ChatCommand(Model):
         suffix = f"-{self.continuation_id.replace('.', '_')}" if self.continuation_id else ""
         if self.sweep is not None:
             suffix += f"-sweep{self.sweep}"
+        if self.watch is not None:
+            suffix += f"-watchdog{self.watch}"
         return f"{self.chat_id}-{self.dispatch_id}{suffix}"
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import timedelta
 
 from .models import ChatCommand
 from .task_queue import TaskQueue
@@ -36,6 +37,6 @@ class RoutedQueue:
         """The queue of chat ``chat_id``."""
         return self.queues[queue_index(chat_id, len(self.queues))]
 
-    def enqueue(self, command: ChatCommand) -> None:
-        """Enqueue ``command`` on its chat's queue."""
-        self.queue_for(command.chat_id).enqueue(command)
+    def enqueue(self, command: ChatCommand, *, delay: timedelta | None = None) -> None:
+        """Enqueue ``command`` on its chat's queue (``delay`` later when given: the watchdog)."""
+        self.queue_for(command.chat_id).enqueue(command, delay=delay)

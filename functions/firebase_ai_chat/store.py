@@ -239,10 +239,6 @@ class ChatStore(Protocol):
         returned function is called. Firestore bills one read per version delivered."""
         ...
 
-    def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
-        """Ids of chats ``processing`` whose ``updatedAt`` is before ``updated_before``."""
-        ...
-
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """The messages one command wrote, in order (``createdAt``, then ``inBatchSortIndex``)."""
         ...

@@ -29,17 +29,19 @@ from typing import Any
 
 from .engines.base import Engine
 from .errors import ChatError, ErrorCode
+from .failing import failing
 from .hooks import CompletionEvent, RunHooks
 from .models import AssistantConfig, ChatCommand, ErrorInfo
 from .run_loop import Mark, RunLoop, Stale, WorkerParts
-from .run_state import RunOutcome, RunState, run_path
+from .run_state import run_path
 from .spending import Spending
-from .status import ChatStatus, check_transition
-from .store import ChatSnapshot, ChatStore, ChatWrite, read_record
+from .status import ChatStatus
+from .store import ChatStore
 from .streaming import STREAM_INTERVAL
 from .task_queue import TaskQueue
 from .tool_calls import Handoffs
 from .tools import ToolsDispatcher
+from .watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +101,13 @@ class ChatWorker:
         assistants: Sequence[AssistantConfig] = (),
         handoffs: Mapping[str, Handoffs] | None = None,
         spending: Spending | None = None,
+        watchdog: Watchdog | None = None,
     ) -> None:
         """``assistants`` are the ones a tool may hand over to by name; ``handoffs`` limit where each
         assistant may hand the chat (an assistant not named there may hand it anywhere); ``spending``
-        meters runs against the users' limits and the global switch (see ``spending``)."""
+        meters runs against the users' limits and the global switch (see ``spending``); ``watchdog``
+        checks the runs its tasks name (default: ``watchdog.Watchdog`` on this store and queue)."""
+        self._watchdog = watchdog or Watchdog(store=store, queue=queue)
         all_hooks = (*hooks, *((_CompletionHook(on_complete),) if on_complete else ()))
         self._parts = WorkerParts(
             store=store,
@@ -123,6 +128,9 @@ class ChatWorker:
         log = _Log(logger, {"chatId": command.chat_id, "dispatchId": command.dispatch_id})
         via = f" (queue {delivery.queue})" if delivery.queue else ""
         log.info("%s: attempt %d of %d%s", command.action, delivery.attempt + 1, delivery.max_attempts, via)
+        if command.action == "watchdog":  # an error is retried: a watchdog never fails the chat itself
+            log.info("watchdog %s: %s", command.watch, self._watchdog.check(command).verdict.value)
+            return
         mark = Mark(writer=uuid.uuid4().hex)
         try:
             if command.action == "close":
@@ -182,41 +190,3 @@ class ChatWorker:
         change = failing(command.dispatch_id, error, mark=mark, spending=self._parts.spending)
         if not self._parts.store.update(command.chat_id, change, reads=[run_path(command.dispatch_id)]):
             log.warning("not failing the chat: it moved on, or another delivery is advancing its run")
-
-
-def _advanced_by_another(run: RunState, mark: Mark | None) -> bool:
-    if mark is None or mark.first_seen is None or run.writer in (None, mark.writer):
-        return False
-    return run.version > mark.first_seen
-
-
-def failing(
-    dispatch_id: str, error: ErrorInfo, *, mark: Mark | None = None, spending: Spending | None = None
-) -> Callable[[ChatSnapshot], tuple[ChatWrite, bool]]:
-    """A change that fails the chat (and marks its run) if it is still running ``dispatch_id``.
-
-    With the ``mark`` of a failing delivery, a run that another delivery wrote since this one first
-    read it is left alone: that delivery is advancing it (and fails it itself if it must). With
-    ``spending`` the run's unbilled tokens and cost are billed to the user in the same commit."""
-
-    def change(snapshot: ChatSnapshot) -> tuple[ChatWrite, bool]:
-        current = snapshot.state
-        if current is None or not current.is_running(dispatch_id):
-            return ChatWrite(), False
-        records: dict[str, dict[str, Any] | None] = {}
-        increments: dict[str, dict[str, float]] = {}
-        run = read_record(snapshot, run_path(dispatch_id), RunState)
-        if run is not None:
-            if _advanced_by_another(run, mark):
-                return ChatWrite(), False
-            signed = {"outcome": RunOutcome.FAILED, "error": error.message, "version": run.version + 1}
-            if mark is not None:
-                signed["writer"] = mark.writer
-            if spending is not None:
-                run, increments = spending.billed(run, current.user_id)
-            records[run_path(dispatch_id)] = run.model_copy(update=signed).to_record()
-        check_transition(current.status, ChatStatus.FAILED)
-        failed = current.model_copy(update={"status": ChatStatus.FAILED, "error": error, "stop_requested": None})
-        return ChatWrite(state=failed, records=records, increments=increments), True
-
-    return change

@@ -2,7 +2,7 @@
 
 Functions (``firebase deploy --only functions``): ``startSupport {message}``, ``postToSupport
 {chatDocument, message}``, ``closeSupport {chatDocument}`` (chats live in ``supportChats``),
-``supportWorker`` (the task queue that runs the assistant), ``sweepStuckChats``, and
+``supportWorker`` (the task queue that runs the assistant; it also runs the watchdogs of stuck runs), and
 ``decideRefund {requestId, approved}`` for staff (users whose ID token has the custom claim
 ``staff: true``). The model key is the ``OPENAI_API_KEY`` secret; on the emulators, with none, the
 offline engine answers the phrases of ``support_app.PHRASES``.
@@ -32,7 +32,6 @@ startSupport = app.start_function("startSupport")  # noqa: N816 - function names
 postToSupport = app.post_function("postToSupport")  # noqa: N816
 closeSupport = app.close_function("closeSupport")  # noqa: N816
 supportWorker = app.worker_function()  # noqa: N816
-sweepStuckChats = app.sweeper_function()  # noqa: N816
 
 
 class RefundDecision(BaseModel):

@@ -255,16 +255,6 @@ class FirestoreChatStore(OptimisticStore):
         watch = self._chat(chat_id).on_snapshot(changed)
         return watch.unsubscribe
 
-    def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
-        """Chats ``processing`` and not updated since ``updated_before`` (index: status, updatedAt)."""
-        query = (
-            self._client.collection(self.collection)
-            .where(filter=firestore.FieldFilter("status", "==", "processing"))
-            .where(filter=firestore.FieldFilter("updatedAt", "<", updated_before))
-            .limit(limit)
-        )
-        return [snapshot.id for snapshot in query.stream()]
-
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """Messages of one dispatch and author, oldest first."""
         query = (

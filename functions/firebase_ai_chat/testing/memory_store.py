@@ -239,20 +239,6 @@ class InMemoryChatStore(OptimisticStore):
 
         return unsubscribe
 
-    def processing_since(self, updated_before: datetime, *, limit: int) -> Sequence[str]:
-        """Chats ``processing`` not updated since ``updated_before``."""
-        with self._lock:
-            self.stats.rpcs += 1
-            found = [
-                key
-                for key, document in self._documents.items()
-                if "/" not in key
-                and document.data.get("status") == "processing"
-                and document.data["updatedAt"] < updated_before
-            ][:limit]
-            self.stats.reads += max(1, len(found))
-        return found
-
     def messages(self, chat_id: str, *, dispatch_id: str, author: Author) -> Sequence[ChatMessage]:
         """The messages of one dispatch and author, oldest first."""
         prefix = f"{chat_id}/messages/"
