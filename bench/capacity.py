@@ -8,8 +8,8 @@
    documents, Cloud Tasks enqueued, function invocations (callables and task deliveries), the largest
    document, commit and task payload.
 2. **Ceilings**: each documented limit (``LIMITS``, with its source) against those inputs, as turns
-   per second and concurrent chats, for the design before issue 19 and after it (the design's target
-   values in ``AFTER``; the lead engineer reconciles them with what lands).
+   per second and concurrent chats, for the design before issue 19 and after it (``AFTER``: read from
+   the library's defaults, ``Capacity()`` and ``STREAM_INTERVAL``).
 3. **Cost per 1,000 turns** at list prices (``PRICES``): Firestore, Cloud Tasks, function invocations,
    vCPU-seconds and GiB-seconds for the run time and memory stated in ``ASSUMED``.
 4. **Sizing** for 10, 1,000 and 100,000 concurrent chats: what the app must configure.
@@ -33,6 +33,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from firebase_ai_chat.capacity import Capacity
+from firebase_ai_chat.streaming import STREAM_INTERVAL
 
 # ---------------------------------------------------------------------------------------------------
 # Documented limits and list prices (USD). Each with its source; check them when you re-run.
@@ -140,7 +143,17 @@ class Design:
 
 
 BEFORE = Design("before", 1, 6, 1, LIMITS["max_instances_default"].value.__int__(), 0.5, True, False)
-AFTER = Design("after (design)", 1, 1000, 8, 125, 1.0, False, True)
+_LANDED = Capacity()  # the library's defaults since issue 19 (one queue; an app may declare more)
+AFTER = Design(
+    "after",
+    _LANDED.queues,
+    _LANDED.max_concurrent_dispatches or LIMITS["max_instances_default"].value.__int__(),
+    _LANDED.runs_per_instance,
+    _LANDED.max_instances or LIMITS["max_instances_default"].value.__int__(),
+    STREAM_INTERVAL,
+    False,  # firestore.indexes.json exempts chats.createdAt/updatedAt (tests/test_indexes.py)
+    True,  # watchdog.py: one delayed task per run
+)
 
 
 @dataclass
@@ -665,8 +678,8 @@ def print_ceilings(measured: list[Turn], assumed: Assumed = ASSUMED) -> None:
     )
     print(
         f"Before: {BEFORE.queues} worker queue x {BEFORE.dispatches_per_queue} concurrent dispatches, "
-        f"{BEFORE.runs_per_instance} run per instance ({concurrent_runs(BEFORE)} runs at once). After (the "
-        f"design's values): {AFTER.queues} queue x {AFTER.dispatches_per_queue} dispatches, "
+        f"{BEFORE.runs_per_instance} run per instance ({concurrent_runs(BEFORE)} runs at once). After (the library's "
+        f"defaults): {AFTER.queues} queue x {AFTER.dispatches_per_queue} dispatches, "
         f"{AFTER.runs_per_instance} runs per instance, max instances {AFTER.max_instances} "
         f"({concurrent_runs(AFTER)} runs at once; queues multiply it). A worker delivery takes "
         f"{_n(assumed.run_seconds)} s. Each ceiling is the lowest over the turn kinds (named).\n"
