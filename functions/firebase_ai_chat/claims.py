@@ -24,7 +24,6 @@ import time
 import uuid
 
 from .models import ChatState, RunClaim
-from .status import ChatStatus
 
 CLAIM_AFTER = 2
 """Conflicts in a row after which a run claims its chat."""
@@ -49,7 +48,7 @@ class Patience:
         """Whether a post should wait for ``chat``'s claim now: the live run holds it and this call has
         waited for it less than the limit."""
         claim = chat.run_claim
-        if claim is None or not (chat.status is ChatStatus.PROCESSING and chat.latest_dispatch_id == claim.dispatch_id):
+        if claim is None or not chat.is_running(claim.dispatch_id):
             return False
         since = self._since.setdefault(claim.token, time.monotonic())
         return time.monotonic() - since < self._limit
