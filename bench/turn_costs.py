@@ -30,13 +30,15 @@ import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import counting
 from google.cloud import firestore
 
 from firebase_ai_chat import AssistantChat, ChatWorker
@@ -65,57 +67,24 @@ class Counts:
     def row(self) -> tuple[int, int, int, int, int]:
         return self.reads, self.writes, self.commits, self.transactions, self.rpcs
 
+    def on_rpc(self) -> None:
+        self.rpcs += 1
 
-class _CountingApi:
-    """Wraps the GAPIC Firestore client: every document read, write, commit and RPC is counted."""
+    def on_reads(self, documents: int) -> None:
+        self.reads += documents
 
-    def __init__(self, api: Any, counts: Callable[[], Counts]) -> None:
-        self._api = api
-        self._counts = counts
+    def on_commit(self, writes: Sequence[Any]) -> None:
+        self.commits += 1
+        self.writes += len(writes)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
-
-    def batch_get_documents(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        counts = self._counts()
-        counts.rpcs += 1
-        for response in self._api.batch_get_documents(*args, **kwargs):
-            if response.found or response.missing:
-                counts.reads += 1
-            yield response
-
-    def run_query(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        counts = self._counts()
-        counts.rpcs += 1
-        found = 0
-        for response in self._api.run_query(*args, **kwargs):
-            found += 1 if response.document else 0
-            yield response
-        counts.reads += max(1, found)  # Firestore bills an empty query as one read
-
-    def commit(self, *args: Any, **kwargs: Any) -> Any:
-        counts = self._counts()
-        counts.rpcs += 1
-        counts.commits += 1
-        counts.writes += len(kwargs["request"]["writes"])
-        return self._api.commit(*args, **kwargs)
-
-    def begin_transaction(self, *args: Any, **kwargs: Any) -> Any:
-        counts = self._counts()
-        counts.rpcs += 1
-        counts.transactions += 1
-        return self._api.begin_transaction(*args, **kwargs)
-
-    def rollback(self, *args: Any, **kwargs: Any) -> Any:
-        self._counts().rpcs += 1
-        return self._api.rollback(*args, **kwargs)
+    def on_transaction(self) -> None:
+        self.transactions += 1
 
 
 def counted_client() -> tuple[firestore.Client, Callable[[], Counts]]:
-    """A Firestore client whose RPCs are counted into the ``Counts`` the returned function gives."""
-    client = firestore.Client(project=firestore_client().project, credentials=firestore_client()._credentials)
+    """A Firestore client whose RPCs are counted into the ``Counts`` the returned function starts."""
     current = [Counts()]
-    client._firestore_api_internal = _CountingApi(client._firestore_api, lambda: current[0])
+    client = counting.counted_client(lambda: current[0])
 
     def reset() -> Counts:
         current[0] = Counts()

@@ -106,9 +106,7 @@ def pro_user(client: EmulatorClient) -> User:
     return client.with_claims(client.sign_up(), {"plan": "pro"})
 
 
-def test_one_client_posting_back_to_back_for_30_s_without_limits(
-    client: EmulatorClient, db: firestore.Client
-) -> None:
+def test_one_client_posting_back_to_back_for_30_s_without_limits(client: EmulatorClient, db: firestore.Client) -> None:
     chat, tally = storm(client, pro_user(client), clients=1, seconds=30)
     assert tally.accepted > USER_POSTS, f"too few posts to load the chat: {tally}"
     check_every_post_applied(db, chat, tally)

@@ -233,19 +233,22 @@ class MessageInput(_Input):
         description="Not blank: a message of only spaces, zero-width or other invisible characters is refused "
         "(invalid-argument), and so is one that is not valid Unicode (a lone surrogate).",
     )
-    client_message_id: Annotated[
-        str,
-        WithJsonSchema(
-            {
-                "type": "string",
-                "pattern": CLIENT_MESSAGE_ID_PATTERN,
-                "minLength": 1,
-                "maxLength": CLIENT_MESSAGE_ID_MAX_LENGTH,
-                "description": "The idempotency key of the call. A key the user sent before with another "
-                "message is refused (invalid-argument: already used for another message).",
-            }
-        ),
-    ] | None = Field(default=None, alias="clientMessageId")
+    client_message_id: (
+        Annotated[
+            str,
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "pattern": CLIENT_MESSAGE_ID_PATTERN,
+                    "minLength": 1,
+                    "maxLength": CLIENT_MESSAGE_ID_MAX_LENGTH,
+                    "description": "The idempotency key of the call. A key the user sent before with another "
+                    "message is refused (invalid-argument: already used for another message).",
+                }
+            ),
+        ]
+        | None
+    ) = Field(default=None, alias="clientMessageId")
 
     @field_validator("client_message_id")
     @classmethod
