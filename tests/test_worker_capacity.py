@@ -120,3 +120,18 @@ def test_an_app_on_several_queues_enqueues_on_its_worker_functions_queues(monkey
     ]
     one = ChatApp(data=Note, assistants=assistants, worker="helperWorker", store=InMemoryChatStore())
     assert isinstance(one.queue, CloudTasksQueue)  # one queue: as before, no routing
+
+
+def test_an_app_on_several_queues_refuses_to_enqueue_when_a_worker_function_is_not_declared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("firebase_ai_chat.app.firebase_app", lambda: None)  # no Admin SDK app: nothing is sent
+    assistants = [Assistant(name="helper", instructions="Help.")]
+    app = ChatApp(data=Note, assistants=assistants, worker="helperWorker", store=InMemoryChatStore(),
+                  capacity=Capacity(queues=3))  # fmt: skip
+    app.worker_function(1)
+    app.worker_function(3)  # queue 2's function forgotten: a third of the chats would wait forever
+    with pytest.raises(RuntimeError, match="declares no helperWorker2: export every one"):
+        app.queue  # noqa: B018
+    app.worker_function(2)
+    assert isinstance(app.queue, RoutedQueue)

@@ -169,6 +169,7 @@ class ChatApp(AppFunctions[DataT]):
         self.collection = collection
         self.data = data
         self.worker_name = worker
+        self.declared_workers: set[str] = set()
         self.region = region
         self.meta = meta
         self.max_attempts = max_attempts
@@ -215,6 +216,13 @@ class ChatApp(AppFunctions[DataT]):
             return self._queue
         from .tasks import CloudTasksQueue
 
+        missing = [name for name in self.worker_names if self.declared_workers and name not in self.declared_workers]
+        if missing:
+            raise RuntimeError(
+                f"Capacity(queues={self.capacity.queues}) spreads the chats over the worker functions "
+                f"{', '.join(self.worker_names)}, but this codebase declares no {', '.join(missing)}: "
+                "export every one (globals().update(app.worker_functions()) in main.py) or lower queues"
+            )
         queues = [CloudTasksQueue(self._queue_name(name), app=firebase_app()) for name in self.worker_names]
         return queues[0] if len(queues) == 1 else RoutedQueue(queues)
 

@@ -44,6 +44,7 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
     meta: ChatMeta | None
     max_attempts: int
     worker_name: str
+    declared_workers: set[str]
     collection: str
     configs: dict[str, AssistantConfig]
     capacity: Capacity
@@ -176,6 +177,7 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
         if not 1 <= queue <= self.capacity.queues:
             raise ValueError(f"queue {queue} of {self.capacity.queues}: see ChatApp(capacity=Capacity(queues=...))")
         name = self.worker_names[queue - 1]
+        self.declared_workers.add(name)
 
         def handler(request: tasks_fn.CallableRequest[Any]) -> None:
             from .task_handler import handle_task  # with the worker: imported by its first task
