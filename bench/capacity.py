@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from firebase_ai_chat.capacity import Capacity
-from firebase_ai_chat.streaming import STREAM_INTERVAL
+from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL
 
 # ---------------------------------------------------------------------------------------------------
 # Documented limits and list prices (USD). Each with its source; check them when you re-run.
@@ -266,7 +266,7 @@ def _bench(chunks: int, *, limited: bool = False) -> _Bench:
     from firebase_ai_chat import AssistantChat, ChatWorker, ContinuationScheduler
     from firebase_ai_chat.engines.base import Engine
     from firebase_ai_chat.engines.offline import OfflineEngine
-    from firebase_ai_chat.spending import Spending
+    from firebase_ai_chat.runtime.spending import Spending
     from firebase_ai_chat.testing import InMemoryTaskQueue
     from firebase_ai_chat.testing.streamed import Streamed
     from firebase_ai_chat.usage import Gate
@@ -324,7 +324,7 @@ def _turn(bench: _Bench, name: str, engine: str, text: str, chunks: int) -> Turn
 def _deliver_watchdogs(bench: _Bench, turn: Turn) -> None:
     """Deliver the watchdogs the turn armed when they fall due (the run has ended: each reads the
     chat and ends), counted into ``turn`` apart: tasks, deliveries and reads."""
-    from firebase_ai_chat.watchdog import WATCHDOG_DEADLINE
+    from firebase_ai_chat.tasks.watchdog_timer import WATCHDOG_DEADLINE
 
     before, bench.current[0] = bench.current[0], Turn("watchdogs")
     due = bench.queue.advance(WATCHDOG_DEADLINE)

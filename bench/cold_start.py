@@ -80,7 +80,7 @@ FIRST_TASK = """
 import os
 os.environ["FIRESTORE_EMULATOR_HOST"] = "127.0.0.1:9"
 import main
-import firebase_ai_chat.engines.openai_responses
+import firebase_ai_chat.engines.openai.responses
 main.app.worker
 """
 """After the import, what the worker's first task builds before its first read: the worker, the

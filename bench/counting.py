@@ -79,7 +79,7 @@ def _pb(write: Any) -> Any:
 
 def counted_client(tally: Callable[[], Tally]) -> firestore.Client:
     """A new Firestore client, like the library's, whose RPCs are reported to ``tally()``."""
-    from firebase_ai_chat.firebase_app import firestore_client
+    from firebase_ai_chat.firebase.admin import firestore_client
 
     base = firestore_client()
     client = firestore.Client(project=base.project, credentials=base._credentials)

@@ -32,8 +32,8 @@ from firebase_ai_chat import AssistantChat, AssistantConfig, ChatWorker
 from firebase_ai_chat.engines.base import Engine, EngineReply, EngineRequest, TextSink
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatMessage
-from firebase_ai_chat.store import ChatStore, ChatWrite, Loaded, OptimisticStore, Version
-from firebase_ai_chat.streaming import STREAM_INTERVAL
+from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL
+from firebase_ai_chat.store.port import ChatStore, ChatWrite, Loaded, OptimisticStore, Version
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 from firebase_ai_chat.tools import Toolset
 
@@ -106,8 +106,8 @@ class Steady:
 def _store(firestore: bool) -> ChatStore:
     if not firestore:
         return InMemoryChatStore()
-    from firebase_ai_chat.firebase_app import firestore_client
-    from firebase_ai_chat.firestore import FirestoreChatStore
+    from firebase_ai_chat.firebase.admin import firestore_client
+    from firebase_ai_chat.store.firestore import FirestoreChatStore
 
     return FirestoreChatStore(firestore_client(), collection="benchStreams")
 

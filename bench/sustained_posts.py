@@ -25,8 +25,8 @@ from turn_costs import Counts, _app, counted_client
 
 from firebase_ai_chat import AssistantChat, ChatWorker
 from firebase_ai_chat.engines.offline import OfflineEngine
-from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.models import RunClaim
+from firebase_ai_chat.store.firestore import FirestoreChatStore
 from firebase_ai_chat.testing import InMemoryTaskQueue
 
 

@@ -43,12 +43,13 @@ from google.cloud import firestore
 
 from firebase_ai_chat import AssistantChat, ChatWorker
 from firebase_ai_chat.engines.offline import OfflineEngine
-from firebase_ai_chat.firebase_app import firestore_client
-from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.firebase.admin import firestore_client
 from firebase_ai_chat.limits import Allowance, Limits
 from firebase_ai_chat.models import Author
-from firebase_ai_chat.spending import Spending
-from firebase_ai_chat.store import ChatWrite
+from firebase_ai_chat.runtime import stop_committed
+from firebase_ai_chat.runtime.spending import Spending
+from firebase_ai_chat.store.firestore import FirestoreChatStore
+from firebase_ai_chat.store.port import ChatWrite
 from firebase_ai_chat.testing import EmulatorClient, InMemoryTaskQueue
 from firebase_ai_chat.testing.streamed import Streamed
 from firebase_ai_chat.usage import Gate
@@ -170,7 +171,12 @@ def stop_costs() -> dict[str, Counts]:
     assistant = app.CALCULATOR.model_copy(update={"engine": "slow"})
     found: dict[str, Counts] = {}
     for name in ("streamed, not stopped", "streamed, stopped by its worker", "not started, stopped by the call"):
-        chat = AssistantChat(store=store, queue=queue, stop_wait=0.0 if name.startswith("not") else 30.0)
+        chat = AssistantChat(
+            store=store,
+            queue=queue,
+            stop_wait=0.0 if name.startswith("not") else 30.0,
+            committed_stop=stop_committed,
+        )
         started = chat.create(user_id="bench", assistant=assistant, data=app.CalculatorData(), messages=["m" * 300])
         chat_id = started.chat_document.removeprefix("chats/")
         loaded = plain.load(chat_id).state

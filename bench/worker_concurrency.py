@@ -35,9 +35,9 @@ from firebase_ai_chat import AssistantChat, ChatWorker
 from firebase_ai_chat.engines.base import EngineReply, EngineRequest, TextSink
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatCommand, ChatMessage
-from firebase_ai_chat.store import ChatStore
+from firebase_ai_chat.runtime.worker import Delivery
+from firebase_ai_chat.store.port import ChatStore
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
-from firebase_ai_chat.worker import Delivery
 
 DELAY = 1.0
 """Seconds a model call takes (two per run: the tool call, then the answer)."""
@@ -133,8 +133,8 @@ def measure(name: str, bench: Bench, runs: int) -> bool:
 
 
 def _firestore() -> Bench:
-    from firebase_ai_chat.firebase_app import firestore_client
-    from firebase_ai_chat.firestore import FirestoreChatStore
+    from firebase_ai_chat.firebase.admin import firestore_client
+    from firebase_ai_chat.store.firestore import FirestoreChatStore
 
     client = firestore_client()
     collection = "bench_concurrency"

@@ -2,7 +2,7 @@
 
 For clients without the Firestore SDK. ``./emulator/exec -- python demo/http_chat.py "add 5" "multiply by 3"``
 signs a new user in on the Auth emulator, sends each message and prints the chat's events as they
-arrive, until each turn's ``done`` (``firebase_ai_chat.http_client``: httpx + httpx-sse; a dropped
+arrive, until each turn's ``done`` (``firebase_ai_chat.client``: httpx + httpx-sse; a dropped
 connection is resumed with ``Last-Event-ID``).
 """
 
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
-from firebase_ai_chat.chat_events import EventKind
-from firebase_ai_chat.http_client import CallError, ChatClient
+from firebase_ai_chat.client import CallError, ChatClient
+from firebase_ai_chat.events.log import EventKind
 
 
 def main() -> int:

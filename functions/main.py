@@ -6,7 +6,7 @@ Contract used by clients (keep it exactly): callables ``calculate {message, clie
 ``calculator`` (the worker) and ``multiplier`` (the asynchronous multiplication that resumes the
 chat). Chat data starts as ``{"sum": 0}``. Also ``deleteMyData {}`` → ``{deletedChats,
 deletedDocuments}``, and the same chats behind App Check: ``calculateAppCheck``,
-``postToCalculateAppCheck``, ``chatEventsAppCheck``. Engine: see ``firebase_ai_chat.app`` (the
+``postToCalculateAppCheck``, ``chatEventsAppCheck``. Engine: see ``firebase_ai_chat.firebase.app`` (the
 ``OPENAI_API_KEY`` secret selects OpenAI; with none, the emulators use the offline engine, which
 understands ``PHRASES``).
 
@@ -19,22 +19,23 @@ times the users' tokens and no post limit. ``CHAT_PAUSED=true`` stops every mode
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from firebase_functions import params
 from pydantic import BaseModel, Field
 
-from firebase_ai_chat import Capacity, ChatMeta
-from firebase_ai_chat.app import Assistant, Caller, ChatApp
-from firebase_ai_chat.app_check import AppCheck
+from firebase_ai_chat import Capacity, ChatMeta, RunHooks
 from firebase_ai_chat.engines.offline import Phrase
+from firebase_ai_chat.firebase.app import Assistant, Caller, ChatApp
+from firebase_ai_chat.firebase.app_check import AppCheck
 from firebase_ai_chat.limits import Allowance, Limits
 from firebase_ai_chat.tools import ToolContext, ToolFailure, Toolset, ToolValue
 
 if TYPE_CHECKING:  # annotations only: the worker is imported by the first task, not by every function
     from firebase_ai_chat import CompletionEvent
-    from firebase_ai_chat.worker import Delivery
+    from firebase_ai_chat.runtime.worker import Delivery
 
 
 class CalculatorData(BaseModel):
@@ -183,6 +184,17 @@ CAPACITY = Capacity(queues=2)
 queues: the worker functions ``calculator`` and ``calculator2`` (each chat always on the same one)."""
 
 
+def crash_injection() -> list[RunHooks]:
+    """The reliability suite's crash injection (``tests/test_reliability.py``): only under the emulator,
+    only when ``tests/run`` sets ``CHAT_FAULTS_DIR``; no hooks anywhere else."""
+    directory = os.environ.get("CHAT_FAULTS_DIR")
+    if os.environ.get("FUNCTIONS_EMULATOR") != "true" or not directory:
+        return []
+    from firebase_ai_chat.testing.faults import CrashOnMarker
+
+    return [CrashOnMarker(directory)]
+
+
 def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorData]:
     """The calculator's chats (the same chats, worker and limits), with or without App Check."""
     return ChatApp(
@@ -196,6 +208,7 @@ def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorDa
         limits=limits_for,
         app_check=app_check or False,
         capacity=CAPACITY,
+        hooks=crash_injection(),
     )
 
 

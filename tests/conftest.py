@@ -15,10 +15,10 @@ from crew import Crew, FlakyStore
 from fake_openai import FakeOpenAI, serve
 from google.cloud import firestore
 
-from firebase_ai_chat.firebase_app import firestore_client
-from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.firebase.admin import firestore_client
 from firebase_ai_chat.models import ChatMessage
-from firebase_ai_chat.streaming import STREAM_INTERVAL
+from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL
+from firebase_ai_chat.store.firestore import FirestoreChatStore
 from firebase_ai_chat.testing import EmulatorClient, InMemoryChatStore, User
 
 REQUIRED = (

@@ -26,11 +26,12 @@ from firebase_ai_chat import (
 from firebase_ai_chat.engines.base import Engine, ToolSpec
 from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
 from firebase_ai_chat.models import ChatCommand, ChatMessage
-from firebase_ai_chat.store import ChatStore, ChatWrite, Loaded
-from firebase_ai_chat.streaming import STREAM_INTERVAL
+from firebase_ai_chat.runtime import stop_committed
+from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL
+from firebase_ai_chat.runtime.watchdog import Watchdog
+from firebase_ai_chat.store.port import ChatStore, ChatWrite, Loaded
 from firebase_ai_chat.testing import InMemoryTaskQueue
 from firebase_ai_chat.tools import Continuation, Dispatch, ToolContext, Toolset, ToolValue
-from firebase_ai_chat.watchdog import Watchdog
 
 SECRET = "<html><body>Traceback: /srv/app/secret_module.py line 12</body></html>"
 
@@ -102,7 +103,9 @@ class Crew:
         self.watch_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """What the watchdog takes for now (a test sets it relative to the chat's ``updatedAt``)."""
         self.watchdog = Watchdog(store=self.store, queue=self.queue, clock=lambda: self.watch_clock())
-        self.chat = AssistantChat(store=self.store, queue=self.queue, watchdog=self.watchdog)
+        self.chat = AssistantChat(
+            store=self.store, queue=self.queue, watchdog=self.watchdog, committed_stop=stop_committed
+        )
         self.tools = self._calculator()
         self.worker = ChatWorker(
             store=self.store,
@@ -163,7 +166,7 @@ class Crew:
     def stop(self, chat_id: str, *, wait: float = 30.0) -> dict[str, Any]:
         """The owner stops the chat's answer, giving the worker ``wait`` s before stopping it from what is
         committed; returns the call's result (``{chatDocument, status, data}``)."""
-        front = AssistantChat(store=self.store, queue=self.queue, stop_wait=wait)
+        front = AssistantChat(store=self.store, queue=self.queue, stop_wait=wait, committed_stop=stop_committed)
         return front.stop(user_id=self.user_id, chat_id=chat_id).to_document()
 
     def post(self, chat_id: str, text: str) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 import httpx
 
-from firebase_ai_chat.chat_events import EventKind
-from firebase_ai_chat.chat_view import ChatView
-from firebase_ai_chat.http_client import ChatClient, ChatEvent
+from firebase_ai_chat.client import ChatClient, ChatEvent
+from firebase_ai_chat.events.log import EventKind
+from firebase_ai_chat.events.view import ChatView
 
 
 def signed_in() -> ChatClient:

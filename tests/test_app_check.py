@@ -25,9 +25,9 @@ from firebase_admin import app_check as admin_app_check
 from google.cloud import firestore
 
 from conftest import ChatWatcher, count, database_fingerprint
-from firebase_ai_chat.app import Assistant, ChatApp
-from firebase_ai_chat.app_check import APP_CHECK_HEADER, AppCheck, verified_app
-from firebase_ai_chat.firebase_app import firebase_app
+from firebase_ai_chat.firebase.admin import firebase_app
+from firebase_ai_chat.firebase.app import Assistant, ChatApp
+from firebase_ai_chat.firebase.app_check import APP_CHECK_HEADER, AppCheck, verified_app
 from firebase_ai_chat.testing import CallableError, EmulatorClient, InMemoryChatStore, InMemoryTaskQueue, User
 
 Watch = Callable[[str, str], ChatWatcher]

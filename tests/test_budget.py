@@ -6,12 +6,12 @@ The scenarios of queued posts against the tool-call cap are in ``test_core.py`` 
 
 from __future__ import annotations
 
-from firebase_ai_chat.budget import MAX_STEPS, MAX_TURN_ARGUMENTS, kept_steps
 from firebase_ai_chat.engines.base import ToolCall
 from firebase_ai_chat.models import ChatCommand
-from firebase_ai_chat.run_state import MAX_STORED_ARGUMENTS
+from firebase_ai_chat.records import MAX_STORED_ARGUMENTS
+from firebase_ai_chat.runtime.budget import MAX_STEPS, MAX_TURN_ARGUMENTS, kept_steps
+from firebase_ai_chat.runtime.turn import pending_calls
 from firebase_ai_chat.tools import ToolFailure
-from firebase_ai_chat.turn import pending_calls
 
 
 def test_a_turns_calls_share_one_budget_of_argument_characters() -> None:

@@ -15,7 +15,7 @@ from google.cloud import firestore
 
 from conftest import ChatWatcher, wait_until
 from firebase_ai_chat import AssistantChat, ChatError, ContinuationScheduler, ErrorCode
-from firebase_ai_chat.firestore import FirestoreChatStore
+from firebase_ai_chat.store.firestore import FirestoreChatStore
 from firebase_ai_chat.tasks import CloudTasksQueue
 from firebase_ai_chat.testing import EmulatorClient, User
 from firebase_ai_chat.tools import reduce

@@ -15,8 +15,8 @@ from google.cloud import firestore
 from streams import OpenStream, events_url, signed_in
 
 from conftest import count, wait_until
-from firebase_ai_chat.http_client import ChatClient
-from firebase_ai_chat.stream_slots import DEFAULT_STREAMS_PER_USER, streams_collection
+from firebase_ai_chat.client import ChatClient
+from firebase_ai_chat.firebase.stream_slots import DEFAULT_STREAMS_PER_USER, streams_collection
 
 LIMIT = DEFAULT_STREAMS_PER_USER  # the calculator's chatEvents keeps the default
 

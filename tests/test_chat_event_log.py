@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firebase_ai_chat.chat_events import ChatEventLog, Event, EventCursor, EventKind, MessageKey, MessageVersion
-from firebase_ai_chat.chat_view import ChatView
-from firebase_ai_chat.event_cursor import LAST_EVENT_ID_PATTERN, Held, chat_tag, id_hash
+from firebase_ai_chat.events.cursor import LAST_EVENT_ID_PATTERN, Held, chat_tag, id_hash
+from firebase_ai_chat.events.log import ChatEventLog, Event, EventCursor, EventKind, MessageKey, MessageVersion
+from firebase_ai_chat.events.view import ChatView
 
 
 def chat(status: str, total: int = 0) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def test_follow_ends_only_when_the_chat_ends() -> None:
 def test_update_times_one_microsecond_apart_stay_apart() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from firebase_ai_chat.sse import micros
+    from firebase_ai_chat.firebase.sse import micros
 
     start = datetime(2026, 11, 24, 6, 0, 0, 0, tzinfo=UTC)
     stamps = [micros(start + timedelta(microseconds=n)) for n in range(0, 2_000_000, 7)]

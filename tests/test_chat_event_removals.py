@@ -19,9 +19,9 @@ from google.cloud import firestore
 from streams import applied, events_url, kinds, signed_in
 
 from conftest import count, wait_until
-from firebase_ai_chat.chat_events import EventKind
-from firebase_ai_chat.chat_view import ChatView
-from firebase_ai_chat.http_client import ChatClient, ChatEvent
+from firebase_ai_chat.client import ChatClient, ChatEvent
+from firebase_ai_chat.events.log import EventKind
+from firebase_ai_chat.events.view import ChatView
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from fake_openai import FakeOpenAI
 from google.cloud import firestore
 
 from conftest import wait_until
-from firebase_ai_chat.chat_events import EventKind
-from firebase_ai_chat.http_client import ChatClient, ChatEvent
+from firebase_ai_chat.client import ChatClient, ChatEvent
+from firebase_ai_chat.events.log import EventKind
 
 
 @pytest.fixture

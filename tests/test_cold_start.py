@@ -33,25 +33,25 @@ LAZY = (
     "httpx_sse",
     # the library's run-time parts: the worker and run loop, the front API, the event stream, the
     # OpenAPI document, the adapters, the OpenAI engines, and the test doubles (never in production)
-    "firebase_ai_chat.worker",
-    "firebase_ai_chat.run_loop",
-    "firebase_ai_chat.run_state",
-    "firebase_ai_chat.chat",
-    "firebase_ai_chat.continuations",
-    "firebase_ai_chat.store",
+    "firebase_ai_chat.runtime.worker",
+    "firebase_ai_chat.runtime.run_loop",
+    "firebase_ai_chat.records",
+    "firebase_ai_chat.front.chat",
+    "firebase_ai_chat.runtime.continuations",
+    "firebase_ai_chat.store.port",
     "firebase_ai_chat.usage",
-    "firebase_ai_chat.sse",
-    "firebase_ai_chat.chat_events",
-    "firebase_ai_chat.events_request",
-    "firebase_ai_chat.openapi",
-    "firebase_ai_chat.watchdog",
-    "firebase_ai_chat.task_handler",
-    "firebase_ai_chat.firestore",
-    "firebase_ai_chat.tasks",
-    "firebase_ai_chat.engines.openai_client",
-    "firebase_ai_chat.engines.openai_chat",
-    "firebase_ai_chat.engines.openai_responses",
-    "firebase_ai_chat.http_client",
+    "firebase_ai_chat.firebase.sse",
+    "firebase_ai_chat.events.log",
+    "firebase_ai_chat.firebase.events_request",
+    "firebase_ai_chat.firebase.openapi",
+    "firebase_ai_chat.runtime.watchdog",
+    "firebase_ai_chat.firebase.task_handler",
+    "firebase_ai_chat.store.firestore",
+    "firebase_ai_chat.tasks.cloud_tasks",
+    "firebase_ai_chat.engines.openai.client",
+    "firebase_ai_chat.engines.openai.chat",
+    "firebase_ai_chat.engines.openai.responses",
+    "firebase_ai_chat.client",
     "firebase_ai_chat.testing",
 )
 
@@ -86,7 +86,7 @@ def _imported_by_main(**env: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("emulated", [False, True], ids=["deployed", "emulator"])
 def test_importing_main_loads_nothing_that_waits_for_first_use(emulated: bool) -> None:
-    env = {"FUNCTIONS_EMULATOR": "true", "CHAT_FAULTS_DIR": "/nonexistent"} if emulated else {}
+    env = {"FUNCTIONS_EMULATOR": "true"} if emulated else {}
     assert _imported_by_main(**env)["loaded"] == []
 
 
@@ -107,7 +107,7 @@ def test_every_name_of_the_package_resolves_lazily() -> None:
         if name != "__version__":
             assert value.__name__ == name, name
     assert set(firebase_ai_chat.__all__) <= set(dir(firebase_ai_chat))
-    assert firebase_ai_chat.ChatApp.__module__ == "firebase_ai_chat.app"
+    assert firebase_ai_chat.ChatApp.__module__ == "firebase_ai_chat.firebase.app"
     with pytest.raises(AttributeError):
         _ = firebase_ai_chat.NoSuchName
 

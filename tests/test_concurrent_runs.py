@@ -16,9 +16,9 @@ from conftest import wait_until
 from firebase_ai_chat.engines.base import EngineReply, EngineRequest, TextSink
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatCommand
+from firebase_ai_chat.runtime.worker import Delivery
 from firebase_ai_chat.status import ChatStatus
 from firebase_ai_chat.testing.streamed import Streamed
-from firebase_ai_chat.worker import Delivery
 
 RUNS = 8
 PATIENCE = 60.0

@@ -17,11 +17,11 @@ from crew import CALC, PHRASES, Crew, FlakyStore, Total
 from conftest import count
 from firebase_ai_chat import AssistantConfig, ChatError, ChatStatus, ErrorCode
 from firebase_ai_chat.engines.offline import OfflineEngine
+from firebase_ai_chat.runtime.worker import Delivery
 from firebase_ai_chat.testing import InMemoryChatStore
 from firebase_ai_chat.testing.faults import POINTS, KillAt, WorkerKilled
 from firebase_ai_chat.testing.streamed import Streamed
 from firebase_ai_chat.tools import ToolValue
-from firebase_ai_chat.worker import Delivery
 
 EXPECTED_ORDERED = ['add: data is now {"sum": 2}', 'multiply: data is now {"sum": 4}', 'add: data is now {"sum": 5}']
 

@@ -16,9 +16,9 @@ from google.cloud import firestore
 
 from conftest import ChatWatcher, count, database_fingerprint
 from firebase_ai_chat import RunHooks
-from firebase_ai_chat.deletion import delete_user_chats
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatState
+from firebase_ai_chat.store.deletion import delete_user_chats
 from firebase_ai_chat.testing import CallableError, EmulatorClient, InMemoryChatStore, User
 from firebase_ai_chat.testing.streamed import Streamed
 

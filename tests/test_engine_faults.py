@@ -13,7 +13,7 @@ import pytest
 from fake_openai import FakeOpenAI, Fault
 
 from conftest import ChatWatcher
-from firebase_ai_chat.engines.openai_errors import REJECTED_MESSAGE, UNAVAILABLE_MESSAGE
+from firebase_ai_chat.engines.openai.errors import REJECTED_MESSAGE, UNAVAILABLE_MESSAGE
 from firebase_ai_chat.testing import EmulatorClient, User
 
 pytestmark = pytest.mark.openai

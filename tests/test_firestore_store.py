@@ -12,9 +12,9 @@ from google.api_core import exceptions
 from google.cloud import firestore
 
 from firebase_ai_chat import AssistantChat
-from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.limits import Allowance, Limits
 from firebase_ai_chat.models import AssistantConfig
+from firebase_ai_chat.store.firestore import FirestoreChatStore
 from firebase_ai_chat.testing import InMemoryTaskQueue
 from firebase_ai_chat.usage import Gate
 

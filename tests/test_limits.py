@@ -14,16 +14,17 @@ from crew import CALC, PHRASES, Crew, Total
 import main
 from conftest import at_once, count
 from firebase_ai_chat import ChatError, ErrorCode
-from firebase_ai_chat.app import Assistant, Caller, ChatApp
-from firebase_ai_chat.chat import AssistantChat
 from firebase_ai_chat.engines.base import Engine, EngineReply, EngineRequest
 from firebase_ai_chat.engines.offline import OfflineEngine, estimate_tokens
+from firebase_ai_chat.firebase.app import Assistant, Caller, ChatApp
+from firebase_ai_chat.front.chat import AssistantChat
 from firebase_ai_chat.limits import PAUSED, Allowance, Limits, Price, reached, reset_text
-from firebase_ai_chat.run_state import EngineContextRecord, RunState, context_path, run_path
-from firebase_ai_chat.spending import Spending
+from firebase_ai_chat.records import EngineContextRecord, RunState, context_path, run_path
+from firebase_ai_chat.runtime import stop_committed
+from firebase_ai_chat.runtime.spending import Spending
+from firebase_ai_chat.runtime.worker import ChatWorker
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 from firebase_ai_chat.usage import Gate, UsageDocument, read_usage, usage_path
-from firebase_ai_chat.worker import ChatWorker
 
 USAGE = "crewUsage"
 EVENING = datetime(2026, 11, 30, 20, 48, tzinfo=UTC)
@@ -59,7 +60,9 @@ def limited(
 ) -> Crew:
     """``crew`` with a gate on its front API and a metered worker."""
     clock, switch = clock or Clock(), switch or Switch()
-    crew.chat = AssistantChat(store=crew.store, queue=crew.queue, gate=Gate(USAGE, clock=clock), paused=switch)
+    crew.chat = AssistantChat(
+        store=crew.store, queue=crew.queue, gate=Gate(USAGE, clock=clock), paused=switch, committed_stop=stop_committed
+    )
     spending = Spending(USAGE, prices=prices or {}, paused=switch, clock=clock)
     crew.worker = ChatWorker(
         store=crew.store,

@@ -119,7 +119,7 @@ def test_error_codes_are_transient_or_permanent() -> None:
 def test_rejected_input_is_explained_in_plain_words(data: object, message: str) -> None:
     from pydantic import ValidationError
 
-    from firebase_ai_chat.callables import readable
+    from firebase_ai_chat.firebase.callables import readable
     from firebase_ai_chat.models import MessageInput
 
     with pytest.raises(ValidationError) as raised:

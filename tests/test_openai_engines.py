@@ -17,8 +17,8 @@ from firebase_ai_chat import AssistantConfig, ChatError, ErrorCode
 from firebase_ai_chat.engines.base import Engine, EngineReply, EngineRequest, ToolOutput, ToolSpec, UserInput
 from firebase_ai_chat.engines.context_budget import estimate_tokens
 from firebase_ai_chat.engines.offline import Phrase
-from firebase_ai_chat.engines.openai_chat import OpenAIChatEngine
-from firebase_ai_chat.engines.openai_responses import OpenAIResponsesEngine
+from firebase_ai_chat.engines.openai.chat import OpenAIChatEngine
+from firebase_ai_chat.engines.openai.responses import OpenAIResponsesEngine
 
 PHRASES = [
     Phrase(r"add (\d+)", "add", lambda m: {"value": int(m[1])}),

@@ -14,10 +14,10 @@ from crew import CALC, PHRASES, Total
 
 import firebase_ai_chat
 from firebase_ai_chat import AssistantChat, ChatWorker
-from firebase_ai_chat.continuations import ContinuationScheduler
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatCommand
-from firebase_ai_chat.routed_queue import RoutedQueue, queue_index
+from firebase_ai_chat.runtime.continuations import ContinuationScheduler
+from firebase_ai_chat.tasks.routed import RoutedQueue, queue_index
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 from firebase_ai_chat.tools import ToolContext, Toolset
 
@@ -28,7 +28,7 @@ IDS = [f"chat{n}" for n in range(200)]
 def test_a_chat_picks_the_same_queue_in_every_process() -> None:
     here = [queue_index(chat_id, QUEUES) for chat_id in IDS]
     library = os.path.dirname(os.path.dirname(firebase_ai_chat.__file__))
-    code = f"from firebase_ai_chat.routed_queue import queue_index; print([queue_index(i, {QUEUES}) for i in {IDS!r}])"
+    code = f"from firebase_ai_chat.tasks.routed import queue_index; print([queue_index(i, {QUEUES}) for i in {IDS!r}])"
     for seed in ("1", "2"):  # Python's own str hash differs with the seed: the route must not
         there = subprocess.run(
             [sys.executable, "-c", code],

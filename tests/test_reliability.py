@@ -20,13 +20,14 @@ from google.cloud import firestore
 
 from conftest import ChatWatcher, count, database_fingerprint, wait_until
 from firebase_ai_chat import AssistantConfig, ChatStatus
-from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.models import Author, ChatCommand, ChatMessage, ChatState
-from firebase_ai_chat.store import ChatWrite
+from firebase_ai_chat.runtime.watchdog import Verdict, Watchdog
+from firebase_ai_chat.store.firestore import FirestoreChatStore
+from firebase_ai_chat.store.port import ChatWrite
 from firebase_ai_chat.tasks import CloudTasksQueue
+from firebase_ai_chat.tasks.watchdog_timer import WATCHDOG_DEADLINE
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
 from firebase_ai_chat.testing.faults import POINTS, CrashOnMarker
-from firebase_ai_chat.watchdog import WATCHDOG_DEADLINE, Verdict, Watchdog
 
 Watch = Callable[[str, str], ChatWatcher]
 

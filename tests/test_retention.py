@@ -21,9 +21,9 @@ from google.cloud import firestore
 from conftest import ChatWatcher, count
 from firebase_ai_chat import RunHooks
 from firebase_ai_chat.engines.offline import OfflineEngine
-from firebase_ai_chat.firestore import FirestoreChatStore
 from firebase_ai_chat.models import ChatState
-from firebase_ai_chat.retention import EXPIRES_AT, TTL_COLLECTION_GROUPS
+from firebase_ai_chat.store.firestore import FirestoreChatStore
+from firebase_ai_chat.store.retention import EXPIRES_AT, TTL_COLLECTION_GROUPS
 from firebase_ai_chat.testing import EmulatorClient, InMemoryChatStore, User
 from firebase_ai_chat.testing.streamed import Streamed
 

@@ -14,8 +14,8 @@ from typing import Any
 from crew import Crew
 
 from conftest import count
-from firebase_ai_chat.chat import AssistantChat
-from firebase_ai_chat.store import ChatStore, ChatWrite, Loaded
+from firebase_ai_chat.front.chat import AssistantChat
+from firebase_ai_chat.store.port import ChatStore, ChatWrite, Loaded
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 
 
@@ -71,7 +71,7 @@ def test_a_post_waits_for_a_claim_only_so_long_then_clears_it() -> None:
     chat_id = crew.start("add 1")
     state = store.chat_now(chat_id)
     assert state is not None
-    from firebase_ai_chat.claims import new_claim
+    from firebase_ai_chat.store.claims import new_claim
 
     store.claim(chat_id, new_claim(state.latest_dispatch_id))  # its run died right after claiming
     front = AssistantChat(store=store, queue=crew.queue, claim_patience=0.2)

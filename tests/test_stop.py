@@ -19,8 +19,8 @@ from conftest import wait_until
 from firebase_ai_chat import ChatError, ErrorCode
 from firebase_ai_chat.engines.base import AssistantText, ToolOutput, UserInput
 from firebase_ai_chat.engines.offline import OfflineEngine
-from firebase_ai_chat.run_state import EngineContextRecord, RunState, context_path, run_path
-from firebase_ai_chat.stop import STOPPED_CALL
+from firebase_ai_chat.records import EngineContextRecord, RunState, context_path, run_path
+from firebase_ai_chat.runtime.stop import STOPPED_CALL
 from firebase_ai_chat.testing.streamed import Streamed
 
 LONG = " ".join(f"word{n}" for n in range(400))

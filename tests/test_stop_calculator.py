@@ -12,8 +12,8 @@ from fake_openai import FakeOpenAI
 from google.cloud import firestore
 
 from conftest import ChatWatcher, database_fingerprint, wait_until
-from firebase_ai_chat.chat_events import EventKind, MessageEvent, StatusEvent
-from firebase_ai_chat.http_client import ChatClient
+from firebase_ai_chat.client import ChatClient
+from firebase_ai_chat.events.log import EventKind, MessageEvent, StatusEvent
 from firebase_ai_chat.testing import EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from firebase_ai_chat.streaming import STREAM_INTERVAL, StreamWriter
+from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL, StreamWriter
 from firebase_ai_chat.testing import InMemoryChatStore
 
 

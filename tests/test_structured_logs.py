@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from firebase_ai_chat.structured_logs import FirebaseLogHandler
+from firebase_ai_chat.firebase.logs import FirebaseLogHandler
 
 
 def test_a_record_is_one_json_entry_with_the_chat_fields(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ import pytest
 from firebase_admin import functions
 
 from firebase_ai_chat.models import ChatCommand
-from firebase_ai_chat.tasks import CloudTasksQueue, queue
+from firebase_ai_chat.tasks import CloudTasksQueue, cloud_tasks
 
 WATCHDOG = ChatCommand(chat_id="c", dispatch_id="d", action="watchdog", watch=2)
 
@@ -30,7 +30,7 @@ class Recorded:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorded:
     found = Recorded()
-    monkeypatch.setattr(queue.functions, "task_queue", lambda name, app=None: found)
+    monkeypatch.setattr(cloud_tasks.functions, "task_queue", lambda name, app=None: found)
     return found
 
 

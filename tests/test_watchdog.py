@@ -13,7 +13,8 @@ from crew import Crew
 
 from conftest import count
 from firebase_ai_chat.models import ChatCommand
-from firebase_ai_chat.watchdog import MAX_REQUEUES, STUCK_MESSAGE, WATCHDOG_DEADLINE, Verdict
+from firebase_ai_chat.runtime.watchdog import MAX_REQUEUES, STUCK_MESSAGE, Verdict
+from firebase_ai_chat.tasks.watchdog_timer import WATCHDOG_DEADLINE
 
 LATER = WATCHDOG_DEADLINE + timedelta(seconds=1)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAI, Fault
 
-from firebase_ai_chat.engines.openai_errors import REJECTED_MESSAGE
+from firebase_ai_chat.engines.openai.errors import REJECTED_MESSAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / ".emulator"

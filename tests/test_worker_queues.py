@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import ChatWatcher, wait_until
-from firebase_ai_chat.routed_queue import queue_index
+from firebase_ai_chat.tasks.routed import queue_index
 from firebase_ai_chat.testing import EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]

@@ -1,41 +1,51 @@
 """firebase-ai-chat: AI assistant chats for mobile and web apps, run on Firebase.
 
-An app declares its data, assistants and tools on ``firebase_ai_chat.app.ChatApp``
-(see ``docs/GUIDE.md``; also reachable as ``firebase_ai_chat.ChatApp``) and gets its
-callables, worker and task functions from it. ``__all__`` is what an app needs
-besides: the tool results, the engines, the hooks, the worker's ``Capacity``, the front API
-and worker for custom wiring, and the errors. Everything else is importable from its module and may change.
-The core (models, status machine, front API, worker) imports no SDK; the adapters
-(``app``, ``firestore``, ``tasks``, ``callables``, ``task_handler``, ``firebase_app``,
-``engines.openai_*``) do.
+An app declares its data, assistants and tools on ``ChatApp`` (``docs/GUIDE.md``) and gets its
+callables, worker and task functions from it. ``__all__`` is what an app author needs: the app and
+its settings (``Assistant``, ``Capacity``, ``Limits``, ``AppCheck``), what a tool touches
+(``Toolset``, ``ToolContext``, the results), what a task function or a callable receives
+(``Delivery``, ``Caller``), the engines, the hooks, the errors, and the front API, worker, store and
+queue ports for custom wiring. The layout (one folder per question: ``front/``, ``runtime/``,
+``tools/``, ``engines/``, ``store/``, ``tasks/``, ``firebase/``, ``testing/``) and what each may
+import are in ``docs/ARCHITECTURE.md`` and checked by ``tests/test_layers.py``.
 
-Every name here is imported from its module on first use (PEP 562 ``__getattr__``), so that
-importing one of them loads only what it needs: the functions' ``main.py`` is imported by every
-cold instance of every function (``docs/ARCHITECTURE.md``, "Cold start").
+Every name here is imported from its module on first use (PEP 562), so that importing one of them
+loads only what it needs: the functions' ``main.py`` is imported by every cold instance of every
+function (``docs/ARCHITECTURE.md``, "Cold start").
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._faces import face
+from ._moved import warn_on_moved_modules
+from ._version import __version__
 
 if TYPE_CHECKING:
-    from .app import Assistant as Assistant
-    from .app import ChatApp as ChatApp
     from .capacity import Capacity as Capacity
-    from .chat import AssistantChat as AssistantChat
-    from .continuations import ContinuationScheduler as ContinuationScheduler
     from .engines.base import Engine as Engine
     from .engines.offline import OfflineEngine as OfflineEngine
     from .engines.offline import Phrase as Phrase
     from .errors import ChatError as ChatError
     from .errors import ErrorCode as ErrorCode
-    from .hooks import CompletionEvent as CompletionEvent
-    from .hooks import RunHooks as RunHooks
+    from .firebase.app import Assistant as Assistant
+    from .firebase.app import ChatApp as ChatApp
+    from .firebase.app_check import AppCheck as AppCheck
+    from .firebase.callables import Caller as Caller
+    from .front.chat import AssistantChat as AssistantChat
+    from .limits import Allowance as Allowance
+    from .limits import Limits as Limits
+    from .limits import Price as Price
     from .models import AssistantConfig as AssistantConfig
     from .models import ChatMeta as ChatMeta
     from .models import ChatResult as ChatResult
+    from .runtime.continuations import ContinuationScheduler as ContinuationScheduler
+    from .runtime.hooks import CompletionEvent as CompletionEvent
+    from .runtime.hooks import RunHooks as RunHooks
+    from .runtime.worker import ChatWorker as ChatWorker
+    from .runtime.worker import Delivery as Delivery
     from .status import ChatStatus as ChatStatus
-    from .store import ChatStore as ChatStore
-    from .task_queue import TaskQueue as TaskQueue
+    from .store.port import ChatStore as ChatStore
+    from .tasks.port import TaskQueue as TaskQueue
     from .tools import ChatContext as ChatContext
     from .tools import Continuation as Continuation
     from .tools import DataReduction as DataReduction
@@ -43,49 +53,38 @@ if TYPE_CHECKING:
     from .tools import ToolFailure as ToolFailure
     from .tools import Toolset as Toolset
     from .tools import ToolValue as ToolValue
-    from .worker import ChatWorker as ChatWorker
-
-__version__ = "0.2.0"
 
 _HOMES = {
-    "app": ("Assistant", "ChatApp"),
+    "firebase.app": ("Assistant", "ChatApp"),
+    "firebase.callables": ("Caller",),
+    "firebase.app_check": ("AppCheck",),
     "capacity": ("Capacity",),
-    "chat": ("AssistantChat",),
-    "continuations": ("ContinuationScheduler",),
+    "limits": ("Allowance", "Limits", "Price"),
+    "tools": ("ChatContext", "Continuation", "DataReduction", "ToolContext", "ToolFailure", "Toolset", "ToolValue"),
     "engines.base": ("Engine",),
     "engines.offline": ("OfflineEngine", "Phrase"),
-    "errors": ("ChatError", "ErrorCode"),
-    "hooks": ("CompletionEvent", "RunHooks"),
+    "runtime.hooks": ("CompletionEvent", "RunHooks"),
+    "runtime.worker": ("ChatWorker", "Delivery"),
+    "runtime.continuations": ("ContinuationScheduler",),
+    "front.chat": ("AssistantChat",),
+    "store.port": ("ChatStore",),
+    "tasks.port": ("TaskQueue",),
     "models": ("AssistantConfig", "ChatMeta", "ChatResult"),
     "status": ("ChatStatus",),
-    "store": ("ChatStore",),
-    "task_queue": ("TaskQueue",),
-    "tools": ("ChatContext", "Continuation", "DataReduction", "ToolContext", "ToolFailure", "Toolset", "ToolValue"),
-    "worker": ("ChatWorker",),
+    "errors": ("ChatError", "ErrorCode"),
 }
-_HOME = {name: module for module, names in _HOMES.items() for name in names}
-"""Where each name of the package lives: imported from there on first use (PEP 562)."""
-
-
-def __getattr__(name: str) -> Any:
-    """The package's names are imported on first use: ``from firebase_ai_chat import ChatMeta`` loads
-    the models only, not the worker, the run loop or the Firebase SDKs (the functions' cold start)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'firebase_ai_chat' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{home}", __name__), name)
-    globals()[name] = value  # found directly next time
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOME})
-
+__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+warn_on_moved_modules()
 
 __all__ = [
+    "Allowance",
+    "AppCheck",
+    "Assistant",
     "AssistantChat",
     "AssistantConfig",
+    "Caller",
     "Capacity",
+    "ChatApp",
     "ChatContext",
     "ChatError",
     "ChatMeta",
@@ -97,10 +96,13 @@ __all__ = [
     "Continuation",
     "ContinuationScheduler",
     "DataReduction",
+    "Delivery",
     "Engine",
     "ErrorCode",
+    "Limits",
     "OfflineEngine",
     "Phrase",
+    "Price",
     "RunHooks",
     "TaskQueue",
     "ToolContext",

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from ._lazy_model import LazyModel
 from .errors import ChatError, ErrorCode
-from .lazy_model import LazyModel
 
 Period = Literal["day", "month"]
 Kind = Literal["posts", "chats", "tokens", "cost"]

@@ -16,8 +16,8 @@ from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from ._lazy_model import LazyModel
 from .errors import ChatError, ErrorCode
-from .lazy_model import LazyModel
 from .limits import UsageDocument
 from .status import ChatStatus
 

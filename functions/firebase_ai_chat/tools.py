@@ -29,8 +29,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from ._lazy_model import LazyModel
 from .engines.base import ToolSpec
-from .lazy_model import LazyModel
 from .models import AssistantConfig
 from .storable import storable_problem
 

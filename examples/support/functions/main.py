@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from support_app import FirestoreOrders, build
 
 from firebase_ai_chat import ChatError, ErrorCode
-from firebase_ai_chat.app import Caller
+from firebase_ai_chat.firebase.app import Caller
 
 REGION = "europe-west1"
 

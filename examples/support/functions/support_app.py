@@ -17,8 +17,8 @@ from google.cloud import firestore
 from pydantic import BaseModel, Field
 
 from firebase_ai_chat import ChatError, ErrorCode, ToolContext, ToolFailure, Toolset, ToolValue
-from firebase_ai_chat.app import Assistant, ChatApp
 from firebase_ai_chat.engines.offline import Phrase
+from firebase_ai_chat.firebase.app import Assistant, ChatApp
 
 OrderId = Annotated[str, Field(description="The order number", min_length=1, max_length=64)]
 

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field
 
-from ..lazy_model import LazyModel
+from .._lazy_model import LazyModel
 from ..models import AssistantConfig
 
 

@@ -20,8 +20,8 @@ import logging
 import os
 from pathlib import Path
 
-from ..hooks import RunHooks
 from ..models import ChatState
+from ..runtime.hooks import RunHooks
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..models import ChatCommand
-from ..worker import ChatWorker, Delivery
+from ..runtime.worker import ChatWorker, Delivery
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,26 @@
+"""What a client follows: the chat's events (``log``: status, message, removed, reset, done,
+deleted), their resumable cursor (``cursor``) and the chat seen as a client sees it (``view``)."""
+
+from typing import TYPE_CHECKING
+
+from .._faces import face
+
+if TYPE_CHECKING:
+    from .cursor import EventCursor as EventCursor
+    from .log import ChatEventLog as ChatEventLog
+    from .log import EventKind as EventKind
+    from .view import ChatView as ChatView
+
+_HOMES = {
+    "log": ("ChatEventLog", "EventKind"),
+    "cursor": ("EventCursor",),
+    "view": ("ChatView",),
+}
+__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+
+__all__ = [
+    "ChatEventLog",
+    "ChatView",
+    "EventCursor",
+    "EventKind",
+]

@@ -1,0 +1,272 @@
+"""A chat as a stream of events a client can resume, and end in the state a fresh client starts in.
+
+Events are versions of documents and what happened to them:
+
+- ``status``: the chat document as it is now; ``message``: a message with its text so far;
+- ``removed``: a message the client was sent is gone (e.g. the partial answer of a run that a
+  close abandoned: its worker deletes it);
+- ``reset``: forget every message and the status you hold: the chat follows from scratch;
+- ``done``: the turn is over (the chat waits for the user, or ended), then the stream ends;
+- ``deleted``: the chat no longer exists, then the stream ends.
+
+Every event has an id, an ``EventCursor`` (``event_cursor.py``): the last chat version and
+message version sent, and a summary of the messages the client holds. A client that reconnects
+with ``Last-Event-ID`` gets every document changed after that point once, at its newest version
+(nothing lost, nothing repeated: streamed text it missed arrives as one event with the text so
+far), and ``removed`` for what it holds that no listener will show again.
+
+Why a resumed client ends in the same state as a fresh one: within a stream, the log compares
+each snapshot of the messages with the set it sent (``HeldMessages``), so every change a listener
+sees, deletions included, becomes an event. A deletion while the client was away is seen by no
+listener, and a query cannot show it; so the resume compares instead (``held_after_resume``): what
+the cursor says the client holds against the messages that exist. When they match, the stream
+goes on from the cursor; when the client holds a message that no longer exists, the stream starts
+with ``reset`` and sends the chat again, as to a fresh client (this costs what a fresh stream
+costs, and happens only after a deletion the client missed, or with an id of the first version).
+
+``done`` waits until the messages have caught up with the chat's version (a close moves only the
+chat: the adapter reads the messages when their listener is late) and, in a chat that no longer
+runs, for a message still streaming: a run that is abandoned deletes its partial message within a
+moment, and the client gets its ``removed`` before ``done``. The adapter stops that wait after a
+grace (a crashed worker leaves its partial message as it was; a fresh client sees it too).
+
+``ChatEventLog`` is pure: the adapter (``sse.py``) feeds it the listeners' snapshots and writes out
+what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from ..models import ErrorInfo, Model
+from ..status import ChatStatus
+from .cursor import EventCursor as EventCursor
+from .cursor import MessageKey as MessageKey
+from .cursor import MessageVersion as MessageVersion
+from .cursor import chat_tag
+from .held import HeldMessages, held_after_resume
+
+_IDLE = frozenset({ChatStatus.USER_INPUT, ChatStatus.COMPLETE, ChatStatus.FAILED})
+FRESH = EventCursor()
+"""Where a stream with no ``Last-Event-ID`` starts."""
+
+
+class EventKind(StrEnum):
+    """The ``event:`` field of a chat's events."""
+
+    STATUS = "status"
+    MESSAGE = "message"
+    REMOVED = "removed"
+    RESET = "reset"
+    DONE = "done"
+    DELETED = "deleted"
+
+
+class StatusEvent(Model):
+    """``event: status``: the chat changed."""
+
+    status: ChatStatus
+    data: dict[str, Any] = Field(default_factory=dict)
+    assistant_id: str
+    error: ErrorInfo | None = None
+    stop_requested: bool | None = None
+    """The owner asked to stop the answer in progress (it stops within about a second)."""
+    stopped_dispatch_id: str | None = None
+    """The last dispatch whose answer the owner stopped."""
+
+
+class MessageEvent(Model):
+    """``event: message``: a message appeared, or its streamed text grew (``text`` is all of it so far)."""
+
+    id: str
+    author: str
+    text: str
+    streaming: bool = False
+    stopped: bool | None = None
+    """The owner stopped this answer: ``text`` is what was written until then (final)."""
+    meta: dict[str, Any] | None = None
+
+
+class RemovedEvent(Model):
+    """``event: removed``: the message ``id`` no longer exists (drop it)."""
+
+    id: str
+
+
+class ResetEvent(Model):
+    """``event: reset``: drop every message and the status you hold; the chat follows from scratch."""
+
+
+class DoneEvent(Model):
+    """``event: done``: the turn is over (the chat waits for the user, or ended); the stream ends."""
+
+    status: ChatStatus
+
+
+class DeletedEvent(Model):
+    """``event: deleted``: the chat was deleted (with its messages); the stream ends."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event."""
+
+    kind: EventKind
+    id: str
+    data: Model
+
+    def encode(self) -> str:
+        """The event on the wire (``text/event-stream``)."""
+        body = json.dumps(self.data.to_document(), separators=(",", ":"), ensure_ascii=False)
+        return f"event: {self.kind.value}\nid: {self.id}\ndata: {body}\n\n"
+
+
+def status_event(document: dict[str, Any]) -> StatusEvent:
+    """The ``status`` event of a chat document."""
+    return StatusEvent(
+        status=document["status"],
+        data=document.get("data") or {},
+        assistant_id=(document.get("config") or {}).get("assistantId", ""),
+        error=document.get("error") if document.get("status") == ChatStatus.FAILED else None,
+        stop_requested=True if document.get("stopRequested") else None,
+        stopped_dispatch_id=document.get("stoppedDispatchId"),
+    )
+
+
+def message_event(version: MessageVersion) -> MessageEvent:
+    """The ``message`` event of a message version."""
+    doc = version.document
+    return MessageEvent(
+        id=version.key.id,
+        author=doc.get("author", ""),
+        text=doc.get("text", ""),
+        streaming=version.streaming,
+        stopped=True if doc.get("stopped") else None,
+        meta=doc.get("meta"),
+    )
+
+
+class ChatEventLog:
+    """Turns the listeners' snapshots of ``chat`` into the events after ``cursor`` (see the module)."""
+
+    def __init__(self, *, chat: str = "", cursor: EventCursor = FRESH, follow: bool = False) -> None:
+        self.resumed_from = cursor
+        self.cursor = replace(cursor, done=False, tag=chat_tag(chat))
+        self.follow = follow
+        self.finished = False
+        self.held: HeldMessages | None = None  # what the client holds: known once both listeners answered
+        self._chat: tuple[int, dict[str, Any]] | None = None
+        self._first: tuple[list[MessageVersion], int] | None = None  # the messages before the chat was known
+        self._messages_seen_at = -1  # the messages listener's read time (microseconds)
+        self._streams_waited = False
+
+    def chat_changed(self, version: int, document: dict[str, Any]) -> list[Event]:
+        """The chat document at update time ``version``."""
+        self._chat = (version, document)
+        if self.held is None:
+            return self._start()
+        return self._status() + self._done()
+
+    def chat_deleted(self) -> list[Event]:
+        """The chat document no longer exists: ``deleted``, and the stream ends."""
+        if self.finished:
+            return []
+        self.finished = True
+        return [self._event(EventKind.DELETED, DeletedEvent(), done=True)]
+
+    def messages_changed(self, messages: list[MessageVersion], read_time: int) -> list[Event]:
+        """All the chat's messages as a listener (or a read) saw them at ``read_time``. Nothing is sent
+        before both the chat and its messages are known (the stream starts with the ``status``,
+        whichever listener answers first); a snapshot older than one already seen is ignored."""
+        if self.held is None:
+            self._first = (messages, read_time)
+            return self._start()
+        if read_time < self._messages_seen_at or self.finished:
+            return []
+        events = []
+        for gone in sorted(self.held.ids - {m.key.id for m in messages}):
+            self.held.remove(gone)
+            events.append(self._event(EventKind.REMOVED, RemovedEvent(id=gone)))
+        for version in sorted((m for m in messages if m.key > self.cursor.message), key=lambda m: m.key):
+            self.cursor = replace(self.cursor, message=version.key)
+            self.held.add(version)
+            events.append(self._event(EventKind.MESSAGE, message_event(version)))
+        self._messages_seen_at = max(self._messages_seen_at, read_time)
+        return events + self._done()
+
+    def _start(self) -> list[Event]:
+        """Once the chat and its messages are known: what the client holds, or ``reset`` and the chat
+        from scratch when it may hold a message that is gone (see the module); then the events."""
+        if self._chat is None or self._first is None:
+            return []
+        messages, read_time = self._first
+        self._first = None
+        self.held = held_after_resume(self.resumed_from.held, self.cursor.message, messages)
+        events = []
+        if self.held is None:
+            self.held = HeldMessages()
+            self.cursor = self.cursor.fresh()
+            events.append(self._event(EventKind.RESET, ResetEvent()))
+        return events + self._status() + self.messages_changed(messages, read_time)
+
+    def _status(self) -> list[Event]:
+        """``status`` when the chat changed since the last one sent."""
+        if self._chat is None or self._chat[0] <= self.cursor.chat:
+            return []
+        version, document = self._chat
+        self.cursor = replace(self.cursor, chat=version)
+        return [self._event(EventKind.STATUS, status_event(document))]
+
+    def ends_at(self, status: ChatStatus) -> bool:
+        """Whether the stream ends (with ``done``) when the chat is in ``status``."""
+        return status.is_final if self.follow else status in _IDLE
+
+    @property
+    def awaiting_messages(self) -> int | None:
+        """The chat version whose events wait for the messages listener: its first answer, or, for
+        ``done``, its catching up (a commit that wrote no message, e.g. a close, moves only the chat).
+        The adapter then reads the messages."""
+        if self.held is None and self._chat is not None:
+            return self._chat[0]
+        ending = self._ending()
+        return ending[0] if ending and self._messages_seen_at < ending[0] else None
+
+    @property
+    def awaiting_streams(self) -> int | None:
+        """The chat version whose ``done`` waits for messages still streaming in a chat that no longer
+        runs (an abandoned run deletes its partial message): the adapter stops the wait after a grace."""
+        ending = self._ending()
+        if ending is None or self._messages_seen_at < ending[0] or self._streams_waited:
+            return None
+        return ending[0] if self.held is not None and self.held.streaming else None
+
+    def stop_waiting_for_streams(self) -> list[Event]:
+        """``done`` without waiting any longer for the messages still streaming (see the module)."""
+        self._streams_waited = True
+        return self._done()
+
+    def _ending(self) -> tuple[int, ChatStatus] | None:
+        """The chat's version and status when the stream ends at them (not yet finished)."""
+        if self.finished or self._chat is None:
+            return None
+        version, document = self._chat
+        status = ChatStatus(document["status"])
+        return (version, status) if self.ends_at(status) else None
+
+    def _done(self) -> list[Event]:
+        """``done`` once the chat is idle (or, when following, ended), the messages caught up with it, and
+        no message is still streaming (or the wait for them is over)."""
+        ending = self._ending()
+        if ending is None or self._messages_seen_at < ending[0] or self.awaiting_streams is not None:
+            return []
+        self.finished = True
+        return [self._event(EventKind.DONE, DoneEvent(status=ending[1]), done=True)]
+
+    def _event(self, kind: EventKind, data: Model, *, done: bool = False) -> Event:
+        held = (self.held or HeldMessages()).summary()
+        return Event(kind, str(replace(self.cursor, done=done, held=held)), data)

@@ -1,5 +1,0 @@
-"""Firestore adapter."""
-
-from .store import FirestoreChatStore
-
-__all__ = ["FirestoreChatStore"]

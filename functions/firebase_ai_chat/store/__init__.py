@@ -1,0 +1,38 @@
+"""Where chats are kept: the port (``ChatStore``, the optimistic base of its adapters, the
+write and snapshot it speaks) and its adapters, Firestore (``firestore``) and in memory (``memory``)."""
+
+from typing import TYPE_CHECKING
+
+from .._faces import face
+
+if TYPE_CHECKING:
+    from .firestore import FirestoreChatStore as FirestoreChatStore
+    from .memory import InMemoryChatStore as InMemoryChatStore
+    from .port import ChatSnapshot as ChatSnapshot
+    from .port import ChatStore as ChatStore
+    from .port import ChatWrite as ChatWrite
+    from .port import Conflict as Conflict
+    from .port import Held as Held
+    from .port import Loaded as Loaded
+    from .port import OptimisticStore as OptimisticStore
+    from .port import read_record as read_record
+
+_HOMES = {
+    "port": ("ChatSnapshot", "ChatStore", "ChatWrite", "Conflict", "Held", "Loaded", "OptimisticStore", "read_record"),
+    "firestore": ("FirestoreChatStore",),
+    "memory": ("InMemoryChatStore",),
+}
+__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+
+__all__ = [
+    "ChatSnapshot",
+    "ChatStore",
+    "ChatWrite",
+    "Conflict",
+    "FirestoreChatStore",
+    "Held",
+    "InMemoryChatStore",
+    "Loaded",
+    "OptimisticStore",
+    "read_record",
+]
