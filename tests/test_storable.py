@@ -6,7 +6,7 @@ import pytest
 
 from firebase_ai_chat.storable import MAX_RESULT_CHARS, storable_problem
 from firebase_ai_chat.tasks import enqueue_task
-from firebase_ai_chat.tools import DataReduction, ToolFailure, ToolValue, checked, reduce
+from firebase_ai_chat.tools.results import DataReduction, ToolFailure, ToolValue, checked, reduce
 
 
 @pytest.mark.parametrize(

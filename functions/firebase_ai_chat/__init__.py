@@ -46,13 +46,13 @@ if TYPE_CHECKING:
     from .status import ChatStatus as ChatStatus
     from .store.port import ChatStore as ChatStore
     from .tasks.port import TaskQueue as TaskQueue
-    from .tools import ChatContext as ChatContext
-    from .tools import Continuation as Continuation
-    from .tools import DataReduction as DataReduction
-    from .tools import ToolContext as ToolContext
-    from .tools import ToolFailure as ToolFailure
-    from .tools import Toolset as Toolset
-    from .tools import ToolValue as ToolValue
+    from .tools.context import ChatContext as ChatContext
+    from .tools.context import Continuation as Continuation
+    from .tools.context import ToolContext as ToolContext
+    from .tools.results import DataReduction as DataReduction
+    from .tools.results import ToolFailure as ToolFailure
+    from .tools.results import ToolValue as ToolValue
+    from .tools.toolset import Toolset as Toolset
 
 _HOMES = {
     "firebase.app": ("Assistant", "ChatApp"),
@@ -73,7 +73,8 @@ _HOMES = {
     "status": ("ChatStatus",),
     "errors": ("ChatError", "ErrorCode"),
 }
-__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all __getattr__
+    __getattr__, __dir__ = face(__name__, globals(), _HOMES)
 warn_on_moved_modules()
 
 __all__ = [

@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from .engines.base import AssistantText, ToolOutput, Usage, UserInput
 from .models import ChatConfig
-from .tools import DataReduction, Suspended, ToolFailure, ToolValue
+from .tools.results import DataReduction, Suspended, ToolFailure, ToolValue
 
 EngineInputRecord = Annotated[UserInput | ToolOutput | AssistantText, Field(discriminator="kind")]
 ToolResultRecord = Annotated[ToolValue | DataReduction | ToolFailure | Suspended, Field(discriminator="kind")]

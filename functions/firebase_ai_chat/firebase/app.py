@@ -40,7 +40,8 @@ from ..limits import Limits, Price, usage_collection
 from ..models import CHATS, AssistantConfig, ChatMeta
 from ..store.retention import expiry
 from ..tasks.routed import RoutedQueue
-from ..tools import CompletedResult, Resumer, Toolset
+from ..tools.results import CompletedResult, Resumer
+from ..tools.toolset import Toolset
 from .admin import firebase_app, firestore_client
 from .app_check import AppCheck, app_check_setting
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 _HOMES = {
     "chat": ("AssistantChat",),
 }
-__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all __getattr__
+    __getattr__, __dir__ = face(__name__, globals(), _HOMES)
 
 __all__ = [
     "AssistantChat",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..errors import ChatError, ErrorCode
 from ..models import Author, ChatCommand, ChatMessage, ChatState
 from ..records import Next, RunState, next_step, run_path
 from ..status import ChatStatus
@@ -52,3 +53,14 @@ def request_stop(
         return ChatWrite(), StopOutcome(chat, False)
     requested = chat.model_copy(update={"stop_requested": chat.latest_dispatch_id})
     return ChatWrite(state=requested), StopOutcome(requested, False)
+
+
+def cannot_stop(
+    snapshot: ChatSnapshot, *, chat_id: str, dispatch_id: str, messages: Messages
+) -> tuple[ChatWrite, StopOutcome]:
+    """The committed stop of a front API built without one: refused, saying how to give it."""
+    raise ChatError(
+        ErrorCode.FAILED_PRECONDITION,
+        "No worker stopped this answer, and this AssistantChat cannot stop it itself: "
+        "build it with committed_stop=firebase_ai_chat.runtime.stop_committed (ChatApp does).",
+    )

@@ -19,7 +19,8 @@ _HOMES = {
     "hooks": ("CompletionEvent", "RunHooks"),
     "stop": ("stop_committed",),
 }
-__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all __getattr__
+    __getattr__, __dir__ = face(__name__, globals(), _HOMES)
 
 __all__ = [
     "ChatWorker",

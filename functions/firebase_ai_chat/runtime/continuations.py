@@ -37,7 +37,7 @@ from ..models import DOCUMENT_ID, ChatCommand
 from ..records import RunState, run_path
 from ..store.port import ChatSnapshot, ChatStore, ChatWrite, read_record
 from ..tasks.port import TaskQueue
-from ..tools import CompletedResult, DataReduction, Resumer, Suspended, checked, unexpected_failure
+from ..tools.results import CompletedResult, DataReduction, Resumer, Suspended, checked, unexpected_failure
 
 logger = logging.getLogger(__name__)
 

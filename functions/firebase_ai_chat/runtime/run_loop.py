@@ -28,7 +28,9 @@ from ..records import EngineContextRecord, Next, PendingCall, RunState, context_
 from ..store.claims import CLAIM_AFTER, new_claim
 from ..store.port import BUSY, MAX_ATTEMPTS, ChatStore, Conflict, Loaded, pause, read_record
 from ..tasks.port import TaskQueue
-from ..tools import ChatContext, ToolFailure, ToolResult, ToolsDispatcher
+from ..tools.context import ChatContext
+from ..tools.dispatcher import ToolsDispatcher
+from ..tools.results import ToolFailure, ToolResult
 from .budget import scaled
 from .hooks import CompletionEvent, RunHooks
 from .spending import Meter, Spending, limit_reached

@@ -16,17 +16,9 @@ from typing import Any
 
 from ..models import AssistantConfig, ChatConfig
 from ..records import PendingCall
-from ..tools import (
-    ChatContext,
-    Continuation,
-    HandBack,
-    HandOver,
-    ToolFailure,
-    ToolResult,
-    ToolsDispatcher,
-    checked,
-    unexpected_failure,
-)
+from ..tools.context import ChatContext, Continuation, HandBack, HandOver
+from ..tools.dispatcher import ToolsDispatcher
+from ..tools.results import ToolFailure, ToolResult, checked, unexpected_failure
 
 Actions = tuple[HandOver | HandBack, ...]
 

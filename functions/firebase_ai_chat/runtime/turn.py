@@ -34,7 +34,8 @@ from ..records import (
 )
 from ..status import ChatStatus, check_transition
 from ..store.port import ChatWrite
-from ..tools import DataReduction, HandBack, HandOver, Suspended, ToolFailure, ToolResult, result_output
+from ..tools.context import HandBack, HandOver
+from ..tools.results import DataReduction, Suspended, ToolFailure, ToolResult, result_output
 from .budget import MAX_TURN_ARGUMENTS, kept_steps, scaled
 from .continuations import ContinuationRecord, continuation_id, continuation_path
 from .streaming import bounded_texts

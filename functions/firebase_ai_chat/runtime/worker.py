@@ -34,7 +34,7 @@ from ..records import run_path
 from ..status import ChatStatus
 from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
-from ..tools import ToolsDispatcher
+from ..tools.dispatcher import ToolsDispatcher
 from .failing import failing
 from .hooks import CompletionEvent, RunHooks
 from .run_loop import Mark, RunLoop, Stale, WorkerParts

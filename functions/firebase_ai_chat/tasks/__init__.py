@@ -17,7 +17,8 @@ _HOMES = {
     "cloud_tasks": ("CloudTasksQueue", "enqueue_task"),
     "routed": ("RoutedQueue", "queue_index"),
 }
-__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all __getattr__
+    __getattr__, __dir__ = face(__name__, globals(), _HOMES)
 
 __all__ = [
     "CloudTasksQueue",

@@ -22,6 +22,7 @@ _HOMES = {
     "memory_queue": ("InMemoryTaskQueue",),
     ".store.memory": ("InMemoryChatStore",),  # its home is beside the store's other adapters
 }
-__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all __getattr__
+    __getattr__, __dir__ = face(__name__, globals(), _HOMES)
 
 __all__ = ["CallableError", "EmulatorClient", "InMemoryChatStore", "InMemoryTaskQueue", "User"]

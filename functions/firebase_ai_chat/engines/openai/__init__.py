@@ -12,7 +12,8 @@ _HOMES = {
     "responses": ("OpenAIResponsesEngine",),
     "chat": ("OpenAIChatEngine",),
 }
-__getattr__, __dir__ = face(__name__, globals(), _HOMES)
+if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all __getattr__
+    __getattr__, __dir__ = face(__name__, globals(), _HOMES)
 
 __all__ = [
     "OpenAIChatEngine",
