@@ -10,7 +10,7 @@ from ..models import ErrorInfo
 from ..records import RunOutcome, RunState, run_path
 from ..status import ChatStatus, check_transition
 from ..store.port import ChatSnapshot, ChatWrite, read_record
-from .run_loop import Mark
+from .parts import Mark
 from .spending import Spending
 
 

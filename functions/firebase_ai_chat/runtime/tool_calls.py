@@ -84,3 +84,24 @@ def with_request(actions: Actions, user_texts: Callable[[], Sequence[str]]) -> A
         dataclasses.replace(action, messages=texts) if isinstance(action, HandOver) and not action.messages else action
         for action in actions
     )
+
+
+def run_call(
+    dispatchers: Mapping[str, ToolsDispatcher],
+    *,
+    assistants: Mapping[str, AssistantConfig],
+    handoffs: Mapping[str, Handoffs],
+    config: ChatConfig,
+    context: ChatContext,
+    data: dict[str, Any],
+    call: PendingCall,
+    user_texts: Callable[[], Sequence[str]],
+    log: logging.LoggerAdapter[Any],
+) -> tuple[ToolResult, Actions]:
+    """``call`` run (``call_tool``) and the hand-overs it asked for checked against the rules
+    (``resolved``): a refused hand-over is the call's result instead."""
+    result, actions = call_tool(dispatchers, config=config, context=context, data=data, call=call, log=log)
+    allowed = resolved(actions, current=config.assistant_id, assistants=assistants, rules=handoffs)
+    if isinstance(allowed, ToolFailure):
+        return allowed, ()
+    return result, with_request(allowed, user_texts)

@@ -37,7 +37,8 @@ from ..tasks.port import TaskQueue
 from ..tools.dispatcher import ToolsDispatcher
 from .failing import failing
 from .hooks import CompletionEvent, RunHooks
-from .run_loop import Mark, RunLoop, Stale, WorkerParts
+from .parts import Mark, Stale, WorkerParts
+from .run_loop import RunLoop
 from .spending import Spending
 from .streaming import STREAM_INTERVAL
 from .tool_calls import Handoffs
