@@ -33,7 +33,9 @@ from firebase_ai_chat.engines.base import Engine, EngineReply, EngineRequest, Te
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatMessage
 from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL
-from firebase_ai_chat.store.port import ChatStore, ChatWrite, Loaded, OptimisticStore, Version
+from firebase_ai_chat.store.documents import ChatWrite, Loaded, Version
+from firebase_ai_chat.store.optimistic import OptimisticStore
+from firebase_ai_chat.store.port import ChatStore
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 from firebase_ai_chat.tools import Toolset
 

@@ -48,8 +48,8 @@ from firebase_ai_chat.limits import Allowance, Limits
 from firebase_ai_chat.models import Author
 from firebase_ai_chat.runtime import stop_committed
 from firebase_ai_chat.runtime.spending import Spending
+from firebase_ai_chat.store.documents import ChatWrite
 from firebase_ai_chat.store.firestore import FirestoreChatStore
-from firebase_ai_chat.store.port import ChatWrite
 from firebase_ai_chat.testing import EmulatorClient, InMemoryTaskQueue
 from firebase_ai_chat.testing.streamed import Streamed
 from firebase_ai_chat.usage import Gate

@@ -29,7 +29,8 @@ from firebase_ai_chat.models import ChatCommand, ChatMessage
 from firebase_ai_chat.runtime import stop_committed
 from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL
 from firebase_ai_chat.runtime.watchdog import Watchdog
-from firebase_ai_chat.store.port import ChatStore, ChatWrite, Loaded
+from firebase_ai_chat.store.documents import ChatWrite, Loaded
+from firebase_ai_chat.store.port import ChatStore
 from firebase_ai_chat.testing import InMemoryTaskQueue
 from firebase_ai_chat.tools import Continuation, Dispatch, ToolContext, Toolset, ToolValue
 

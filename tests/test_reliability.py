@@ -22,8 +22,8 @@ from conftest import ChatWatcher, count, database_fingerprint, wait_until
 from firebase_ai_chat import AssistantConfig, ChatStatus
 from firebase_ai_chat.models import Author, ChatCommand, ChatMessage, ChatState
 from firebase_ai_chat.runtime.watchdog import Verdict, Watchdog
+from firebase_ai_chat.store.documents import ChatWrite
 from firebase_ai_chat.store.firestore import FirestoreChatStore
-from firebase_ai_chat.store.port import ChatWrite
 from firebase_ai_chat.tasks import CloudTasksQueue
 from firebase_ai_chat.tasks.watchdog_timer import WATCHDOG_DEADLINE
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User

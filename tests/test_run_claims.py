@@ -15,7 +15,8 @@ from crew import Crew
 
 from conftest import count
 from firebase_ai_chat.front.chat import AssistantChat
-from firebase_ai_chat.store.port import ChatStore, ChatWrite, Loaded
+from firebase_ai_chat.store.documents import ChatWrite, Loaded
+from firebase_ai_chat.store.port import ChatStore
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
 
 

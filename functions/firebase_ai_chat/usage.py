@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from .errors import ChatError, ErrorCode
 from .limits import PAUSED, Limit, Limits, Period, UsageDocument, day_key, exhausted, month_key
 from .limits import usage_collection as usage_collection
-from .store.port import Change, ChatSnapshot, ChatWrite
+from .store.documents import ChatSnapshot, ChatWrite
+from .store.port import Change
 
 T = TypeVar("T")
 

@@ -56,7 +56,8 @@ if TYPE_CHECKING:
     from ..runtime.continuations import ContinuationScheduler
     from ..runtime.hooks import CompletionEvent, RunHooks
     from ..runtime.worker import ChatWorker
-    from ..store.port import ChatSnapshot, ChatStore, ChatWrite
+    from ..store.documents import ChatSnapshot, ChatWrite
+    from ..store.port import ChatStore
     from ..tasks.port import TaskQueue
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import ChatError, ErrorCode
 from ..models import ChatCommand, ChatMessage, ChatState
-from ..store.port import ChatSnapshot
+from ..store.documents import ChatSnapshot
 
 
 def owned(current: ChatState | None, user_id: str) -> ChatState:

@@ -14,7 +14,7 @@ from ..errors import ChatError, ErrorCode
 from ..limits import Limits, UsageDocument
 from ..models import AssistantConfig, ChatCommand, ChatConfig, ChatMessage, ChatMeta, ChatResult, ChatState
 from ..status import ChatStatus
-from ..store.port import ChatSnapshot, ChatWrite
+from ..store.documents import ChatSnapshot, ChatWrite
 from ..usage import guarded
 from .client_keys import created_chat_id, replayed, rerun
 from .messages import user_messages

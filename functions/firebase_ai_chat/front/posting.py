@@ -13,7 +13,8 @@ from ..limits import Limits, UsageDocument
 from ..models import ChatCommand, ChatResult, ChatState
 from ..status import ChatStatus, check_transition
 from ..store.claims import Patience
-from ..store.port import ChatSnapshot, ChatWrite, Held
+from ..store.documents import ChatSnapshot, ChatWrite
+from ..store.port import Held
 from ..usage import guarded
 from .client_keys import CREATED, message_id, owned, post_namespace, replayed, rerun
 from .messages import user_messages

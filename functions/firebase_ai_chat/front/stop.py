@@ -13,7 +13,7 @@ from ..errors import ChatError, ErrorCode
 from ..models import Author, ChatCommand, ChatMessage, ChatState
 from ..records import Next, RunState, next_step, run_path
 from ..status import ChatStatus
-from ..store.port import ChatSnapshot, ChatWrite, read_record
+from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from .client_keys import owned
 
 Messages = Callable[[str, Author], Sequence[ChatMessage]]

@@ -12,7 +12,7 @@ from ..errors import ChatError, ErrorCode
 from ..models import ChatCommand, ChatConfig, ChatResult, ChatState
 from ..records import RunState, run_path
 from ..status import ChatStatus, check_transition
-from ..store.port import ChatSnapshot, ChatWrite
+from ..store.documents import ChatSnapshot, ChatWrite
 from .client_keys import owned
 from .parts import FrontParts, copied_meta
 

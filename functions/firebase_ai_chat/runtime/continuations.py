@@ -35,7 +35,8 @@ from pydantic.alias_generators import to_camel
 from ..errors import ChatError, ErrorCode
 from ..models import DOCUMENT_ID, ChatCommand
 from ..records import RunState, run_path
-from ..store.port import ChatSnapshot, ChatStore, ChatWrite, read_record
+from ..store.documents import ChatSnapshot, ChatWrite, read_record
+from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
 from ..tools.results import CompletedResult, DataReduction, Resumer, Suspended, checked, unexpected_failure
 

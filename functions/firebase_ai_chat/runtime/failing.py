@@ -9,7 +9,7 @@ from typing import Any
 from ..models import ErrorInfo
 from ..records import RunOutcome, RunState, run_path
 from ..status import ChatStatus, check_transition
-from ..store.port import ChatSnapshot, ChatWrite, read_record
+from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from .parts import Mark
 from .spending import Spending
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from ..engines.base import Engine
 from ..models import AssistantConfig
 from ..records import RunState, run_path
-from ..store.port import ChatStore, Loaded, read_record
+from ..store.documents import Loaded, read_record
+from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
 from ..tools.dispatcher import ToolsDispatcher
 from .hooks import RunHooks

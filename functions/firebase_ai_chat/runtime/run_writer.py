@@ -13,7 +13,9 @@ from ..errors import ChatError, ErrorCode
 from ..models import Author, ChatCommand, ChatState
 from ..records import EngineContextRecord, Next, RunState, context_path, next_step, run_path
 from ..store.claims import CLAIM_AFTER, new_claim
-from ..store.port import BUSY, MAX_ATTEMPTS, Conflict, Loaded, pause, read_record
+from ..store.documents import Loaded, read_record
+from ..store.optimistic import MAX_ATTEMPTS, pause
+from ..store.port import BUSY, Conflict
 from .parts import Mark, Stale, WorkerParts, live_run
 from .spending import Meter
 from .stop import StopSignal

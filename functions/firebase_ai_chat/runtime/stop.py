@@ -27,7 +27,7 @@ from ..errors import ChatError, ErrorCode
 from ..front.stop import Messages, StopOutcome
 from ..models import Author, ChatCommand, ChatState
 from ..records import EngineContextRecord, RunState, context_path, run_path
-from ..store.port import ChatSnapshot, ChatWrite, read_record
+from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from ..tools.results import ToolFailure
 from .continuations import ContinuationRecord, continuation_path
 from .turn import Progress, ai_message, ai_message_id, defer_input, end_turn, to_write

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..models import Author, ChatMessage
-from ..store.port import ChatStore, Version
+from ..store.documents import Version
+from ..store.port import ChatStore
 
 STREAM_INTERVAL = 1.0
 """Least seconds between two partial writes of one streaming message document (its first partial is

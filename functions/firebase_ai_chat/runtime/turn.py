@@ -33,7 +33,7 @@ from ..records import (
     run_path,
 )
 from ..status import ChatStatus, check_transition
-from ..store.port import ChatWrite
+from ..store.documents import ChatWrite
 from ..tools.context import HandBack, HandOver
 from ..tools.results import DataReduction, Suspended, ToolFailure, ToolResult, result_output
 from .budget import MAX_TURN_ARGUMENTS, kept_steps, scaled

@@ -41,7 +41,8 @@ from pydantic import BaseModel
 from ..errors import ErrorCode
 from ..models import ChatCommand, ErrorInfo
 from ..status import ChatStatus
-from ..store.port import ChatSnapshot, ChatStore, ChatWrite, read_record
+from ..store.documents import ChatSnapshot, ChatWrite, read_record
+from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
 from ..tasks.watchdog_timer import WATCHDOG_DEADLINE, WatchdogTimer
 from .failing import failing

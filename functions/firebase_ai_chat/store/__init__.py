@@ -6,19 +6,21 @@ from typing import TYPE_CHECKING
 from .._faces import face
 
 if TYPE_CHECKING:
+    from .documents import ChatSnapshot as ChatSnapshot
+    from .documents import ChatWrite as ChatWrite
+    from .documents import Loaded as Loaded
+    from .documents import read_record as read_record
     from .firestore import FirestoreChatStore as FirestoreChatStore
     from .memory import InMemoryChatStore as InMemoryChatStore
-    from .port import ChatSnapshot as ChatSnapshot
+    from .optimistic import OptimisticStore as OptimisticStore
     from .port import ChatStore as ChatStore
-    from .port import ChatWrite as ChatWrite
     from .port import Conflict as Conflict
     from .port import Held as Held
-    from .port import Loaded as Loaded
-    from .port import OptimisticStore as OptimisticStore
-    from .port import read_record as read_record
 
 _HOMES = {
-    "port": ("ChatSnapshot", "ChatStore", "ChatWrite", "Conflict", "Held", "Loaded", "OptimisticStore", "read_record"),
+    "port": ("ChatStore", "Conflict", "Held"),
+    "documents": ("ChatSnapshot", "ChatWrite", "Loaded", "read_record"),
+    "optimistic": ("OptimisticStore",),
     "firestore": ("FirestoreChatStore",),
     "memory": ("InMemoryChatStore",),
 }

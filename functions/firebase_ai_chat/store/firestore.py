@@ -25,7 +25,9 @@ from google.cloud import firestore
 
 from ..errors import ChatError, ErrorCode
 from ..models import CHATS, Author, ChatMessage, ChatState, RunClaim
-from .port import ChatWrite, Conflict, Loaded, OptimisticStore, Outside, Version, stored_fields
+from .documents import ChatWrite, Loaded, Outside, Version, stored_fields
+from .optimistic import OptimisticStore
+from .port import Conflict
 from .retention import EXPIRES_AT, expiry
 
 T = TypeVar("T")

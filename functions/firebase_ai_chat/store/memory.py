@@ -18,17 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..models import Author, ChatMessage, ChatState, RunClaim
-from .port import (
-    ChatWrite,
-    Conflict,
-    Loaded,
-    OptimisticStore,
-    Outside,
-    StoreStats,
-    Version,
-    chat_document,
-    message_document,
-)
+from .documents import ChatWrite, Loaded, Outside, StoreStats, Version, chat_document, message_document
+from .optimistic import OptimisticStore
+from .port import Conflict
 from .retention import expiry
 
 
