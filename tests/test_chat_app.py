@@ -117,7 +117,7 @@ def test_a_wrong_declaration_fails_at_import(assistants: list[Assistant], proble
 
 def test_a_deployed_worker_without_a_key_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     from firebase_ai_chat import ChatError, ErrorCode
-    from firebase_ai_chat.firebase.app import choose_engine
+    from firebase_ai_chat.firebase.assistants import choose_engine
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("FUNCTIONS_EMULATOR", raising=False)

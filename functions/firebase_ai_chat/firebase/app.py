@@ -22,10 +22,8 @@ name them ``{collection}/{chatId}``.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,20 +32,20 @@ from pydantic import BaseModel
 from .._once import once
 from ..capacity import Capacity, from_concurrency
 from ..engines.base import Engine
-from ..engines.offline import OfflineEngine, Phrase
-from ..errors import ChatError, ErrorCode
+from ..engines.offline import Phrase
 from ..limits import Limits, Price, usage_collection
 from ..models import CHATS, AssistantConfig, ChatMeta
 from ..store.retention import expiry
 from ..tasks.routed import RoutedQueue
 from ..tools.results import CompletedResult, Resumer
-from ..tools.toolset import Toolset
 from .admin import firebase_app, firestore_client
 from .app_check import AppCheck, app_check_setting
+from .assistants import APP_ENGINE, NamedEngine, assistant_config, check_assistants
+from .assistants import Assistant as Assistant  # re-exported: the app author's name for it
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive
 from .control_functions import STREAMS_DOCUMENT, USAGE_DOCUMENT
 from .functions import AppFunctions
-from .params import CHAT_PAUSED, OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
+from .params import CHAT_PAUSED
 from .specs import CallableSpec
 
 if TYPE_CHECKING:
@@ -65,56 +63,6 @@ logger = logging.getLogger(__name__)
 DataT = TypeVar("DataT", bound=BaseModel)
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
-APP_ENGINE = "app"
-"""The engine name chats of a ``ChatApp`` store: the worker resolves it to the engine chosen at start."""
-
-
-@dataclass(frozen=True)
-class Assistant:
-    """One assistant: its instructions, its tools, and where it may hand the chat."""
-
-    name: str
-    instructions: str
-    tools: Toolset[Any] | None = None
-    model: str | None = None
-    handoffs: tuple[str, ...] = ()
-    can_hand_back: bool = False
-    context_tokens: int | None = None
-
-
-def choose_engine(offline: Sequence[Phrase]) -> Engine:
-    """The engine for this process (see the module): OpenAI with a key, offline on the emulators."""
-    if OPENAI_API_KEY.value:
-        stream = OPENAI_STREAM.value.lower() not in ("0", "false", "no")
-        if OPENAI_API_MODE.value == "chat":
-            from ..engines.openai.chat import OpenAIChatEngine
-
-            return OpenAIChatEngine(stream=stream)
-        from ..engines.openai.responses import OpenAIResponsesEngine
-
-        return OpenAIResponsesEngine(stream=stream)
-    if os.environ.get("FUNCTIONS_EMULATOR") == "true":
-        return OfflineEngine(offline)
-    raise ChatError(
-        ErrorCode.FAILED_PRECONDITION, "The OPENAI_API_KEY secret is not set for the worker.", permanent=True
-    )
-
-
-class _Named:
-    """An engine under the name ``APP_ENGINE``, created on first use (a missing key fails the run)."""
-
-    name = APP_ENGINE
-
-    def __init__(self, offline: Sequence[Phrase]) -> None:
-        self._offline = offline
-
-    @once
-    def engine(self) -> Engine:
-        return choose_engine(self._offline)
-
-    def run(self, request: Any, *, on_text: Any = None) -> Any:
-        return self.engine.run(request, on_text=on_text)
-
 
 def _stop_committed(
     snapshot: ChatSnapshot, *, chat_id: str, dispatch_id: str, messages: Messages
@@ -127,7 +75,26 @@ def _stop_committed(
 
 
 class ChatApp(AppFunctions[DataT]):
-    """An app's chats: its data model, its assistants (the first answers new chats), its functions."""
+    """An app's chats: its data model, its assistants (the first answers new chats), its functions.
+
+    ``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
+    start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue; a
+    given store keeps its own ``retention``). ``retention`` (off by default) puts ``expiresAt``
+    on every document a chat owns, for Firestore's TTL policies (``retention.py``). ``app_check``
+    enforces App Check on the callables and ``chatEvents`` (``app_check.py``). ``user_documents``
+    are deleted with a user's chats (``delete_user_data``; ``{uid}`` is the user's id).
+
+    ``limits``: each user's limits (a ``Limits``, or a function of the caller giving their tier's,
+    ``None`` for none), counted in the ``usage`` collection (default: ``chatUsage`` for
+    ``chats``); ``prices`` per model (``*``: any other) give a cost to limit; ``paused`` is the
+    global switch (default: the ``CHAT_PAUSED`` param). See ``limits``.
+
+    ``hooks``: observers of every run's steps (``RunHooks``), e.g. crash injection under the
+    emulator (``firebase_ai_chat.testing.faults``, opted into by the example's ``main.py``).
+
+    ``capacity``: how many runs the worker answers at once (``capacity.py``; README "Sizing the
+    worker"). ``concurrency=N`` (deprecated) is ``Capacity(runs_per_instance=N, max_instances=1)``:
+    N runs at once in the whole app, as it meant before."""
 
     def __init__(
         self,
@@ -155,24 +122,6 @@ class ChatApp(AppFunctions[DataT]):
         paused: Callable[[], bool] | None = None,
         hooks: Sequence[RunHooks] = (),
     ) -> None:
-        """``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
-        start: for an app's unit tests (``firebase_ai_chat.testing``'s in-memory store and queue; a
-        given store keeps its own ``retention``). ``retention`` (off by default) puts ``expiresAt``
-        on every document a chat owns, for Firestore's TTL policies (``retention.py``). ``app_check``
-        enforces App Check on the callables and ``chatEvents`` (``app_check.py``). ``user_documents``
-        are deleted with a user's chats (``delete_user_data``; ``{uid}`` is the user's id).
-
-        ``limits``: each user's limits (a ``Limits``, or a function of the caller giving their tier's,
-        ``None`` for none), counted in the ``usage`` collection (default: ``chatUsage`` for
-        ``chats``); ``prices`` per model (``*``: any other) give a cost to limit; ``paused`` is the
-        global switch (default: the ``CHAT_PAUSED`` param). See ``limits``.
-
-        ``hooks``: observers of every run's steps (``RunHooks``), e.g. crash injection under the
-        emulator (``firebase_ai_chat.testing.faults``, opted into by the example's ``main.py``).
-
-        ``capacity``: how many runs the worker answers at once (``capacity.py``; README "Sizing the
-        worker"). ``concurrency=N`` (deprecated) is ``Capacity(runs_per_instance=N, max_instances=1)``:
-        N runs at once in the whole app, as it meant before."""
         self.capacity = _capacity(capacity, concurrency)
         self.limits = limits
         self.prices = dict(prices or {})
@@ -193,8 +142,8 @@ class ChatApp(AppFunctions[DataT]):
         self._on_complete = on_complete
         self._hooks = tuple(hooks)
         self._assistants = {assistant.name: assistant for assistant in assistants}
-        _check(assistants)
-        self.configs = {a.name: _config(a) for a in assistants}
+        check_assistants(assistants)
+        self.configs = {a.name: assistant_config(a) for a in assistants}
         self._specs: list[CallableSpec] = []  # the callables declared so far (for the OpenAPI document)
         self._events: str | None = None
         self._openapi: str | None = None
@@ -256,7 +205,7 @@ class ChatApp(AppFunctions[DataT]):
         return ChatWorker(
             store=self.store,
             queue=self.queue,
-            engines={APP_ENGINE: self._engine or _Named(self._offline)},
+            engines={APP_ENGINE: self._engine or NamedEngine(self._offline)},
             dispatchers={name: a.tools for name, a in self._assistants.items() if a.tools is not None},
             hooks=list(self._hooks),
             on_complete=self._on_complete,
@@ -305,27 +254,3 @@ def _capacity(capacity: Capacity | None, concurrency: int | None) -> Capacity:
         stacklevel=3,
     )
     return from_concurrency(concurrency)
-
-
-def _config(assistant: Assistant) -> AssistantConfig:
-    return AssistantConfig(
-        engine=APP_ENGINE,
-        assistant_id=assistant.name,
-        dispatcher_id=assistant.name,
-        model=assistant.model,
-        instructions=assistant.instructions,
-        context_tokens=assistant.context_tokens,
-    )
-
-
-def _check(assistants: Sequence[Assistant]) -> None:
-    """Fail at import on what would fail at run time."""
-    names = [assistant.name for assistant in assistants]
-    if not names:
-        raise ValueError("a ChatApp needs at least one assistant")
-    if len(set(names)) != len(names):
-        raise ValueError(f"assistant names must be unique: {names}")
-    for assistant in assistants:
-        unknown = [name for name in assistant.handoffs if name not in names]
-        if unknown:
-            raise ValueError(f"assistant {assistant.name!r} hands off to unknown assistants {unknown}")

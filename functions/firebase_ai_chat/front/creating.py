@@ -58,15 +58,9 @@ def start(
     chat_id = created_chat_id(user_id, key) if key else parts.store.new_id()
     dispatch_id = parts.dispatch_ids()
     status = ChatStatus.PROCESSING if messages else ChatStatus.CREATED
-    state = ChatState(
-        user_id=user_id,
-        status=status,
-        data=data_dict(data),
-        config=ChatConfig(**assistant.model_dump()),
-        meta=meta,
-        latest_dispatch_id=dispatch_id,
-        single_run=single_run,
-    )
+    config = ChatConfig(**assistant.model_dump())
+    state = ChatState(user_id=user_id, status=status, data=data_dict(data), config=config, meta=meta,
+                      latest_dispatch_id=dispatch_id, single_run=single_run)  # fmt: skip
     written = user_messages(
         new_id=parts.store.new_id, user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=meta, key=key
     )
@@ -79,15 +73,9 @@ def start(
     )
     change = functools.partial(created, state=state, messages=written, command=first_run if messages else None, key=key)
     usage: list[UsageDocument] = []
+    posts = int(bool(messages))
     limited, outside = guarded(
-        change,
-        parts.gate,
-        parts.paused,
-        user_id=user_id,
-        limits=limits,
-        posts=int(bool(messages)),
-        chats=1,
-        written=usage,
+        change, parts.gate, parts.paused, user_id=user_id, limits=limits, posts=posts, chats=1, written=usage
     )
     if messages:
         parts.watchdog.arm(chat_id, dispatch_id)
