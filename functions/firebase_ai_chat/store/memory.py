@@ -11,57 +11,35 @@ benchmark counts Firestore's. Thread-safe, so tests can race deliveries.
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..models import Author, ChatMessage, ChatState, RunClaim
 from .documents import ChatWrite, Loaded, Outside, StoreStats, Version, chat_document, message_document
+from .memory_documents import MemoryDocuments, StoredDocument, deep_copy, root_key
 from .optimistic import OptimisticStore
 from .port import Conflict
 from .retention import expiry
 
 
-@dataclass
-class _Document:
-    data: dict[str, Any]
-    version: int
-
-
-def _root(path: str) -> str:
-    """The key of a document addressed from the root (``chatUsage/u1``), apart from chat keys."""
-    return f"/{path}"
-
-
-def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deep_copy(value) if isinstance(value, dict) else value for key, value in data.items()}
-
-
-class InMemoryChatStore(OptimisticStore):
+class InMemoryChatStore(MemoryDocuments, OptimisticStore):
     """``ChatStore`` in a dict; ``stats`` counts document reads, writes and commits."""
 
     def __init__(self, *, collection: str = "chats", retention: timedelta | None = None) -> None:
         self.collection = collection
         self.retention = retention
         """With a retention, every document written carries ``expiresAt`` (its clock's time + retention)."""
-        self._lock = threading.RLock()
-        self._documents: dict[str, _Document] = {}
+        super().__init__()
         self._ids = itertools.count(1)
-        self._versions = itertools.count(1)
-        self._epoch = datetime(2026, 1, 1, tzinfo=UTC)
         self.stats = StoreStats()
         self._watchers: dict[str, list[Callable[[ChatState | None], None]]] = {}
-
-    def _now(self) -> datetime:
-        return self._epoch + timedelta(microseconds=next(self._versions))
 
     def new_id(self) -> str:
         """A fresh id (``chat000001``, …)."""
         return f"id{next(self._ids):06d}"
 
-    def _get(self, key: str) -> _Document | None:
+    def _get(self, key: str) -> StoredDocument | None:
         self.stats.reads += 1
         return self._documents.get(key)
 
@@ -71,7 +49,7 @@ class InMemoryChatStore(OptimisticStore):
             self.stats.rpcs += 1
             chat = self._get(chat_id)
             records = {path: self._copy(self._get(f"{chat_id}/{path}")) for path in paths}
-            documents = {path: self._outside(self._get(_root(path))) for path in outside}
+            documents = {path: self._outside(self._get(root_key(path))) for path in outside}
         state = ChatState.model_validate(chat.data) if chat else None
         return Loaded(
             chat_id=chat_id,
@@ -82,23 +60,14 @@ class InMemoryChatStore(OptimisticStore):
             documents=documents,
         )
 
-    def _outside(self, document: _Document | None) -> Outside:
+    def _outside(self, document: StoredDocument | None) -> Outside:
         return Outside(self._copy(document), document.version if document else None)
 
     def read_outside(self, path: str) -> Outside:
         """One document outside any chat, read on its own."""
         with self._lock:
             self.stats.rpcs += 1
-            return self._outside(self._get(_root(path)))
-
-    def outside_now(self, path: str) -> dict[str, Any] | None:
-        """An outside document as it is (not counted: for assertions)."""
-        with self._lock:
-            return self._copy(self._documents.get(_root(path)))
-
-    @staticmethod
-    def _copy(document: _Document | None) -> dict[str, Any] | None:
-        return _deep_copy(document.data) if document else None
+            return self._outside(self._get(root_key(path)))
 
     def claim(self, chat_id: str, claim: RunClaim) -> None:
         """Set ``runClaim`` on the chat as it is (no precondition); nothing if it is gone."""
@@ -110,7 +79,7 @@ class InMemoryChatStore(OptimisticStore):
                 return
             data = {**current.data, "runClaim": claim.to_document()}
             self.stats.writes += 1
-            self._documents[chat_id] = _Document(data, next(self._versions))
+            self._documents[chat_id] = StoredDocument(data, next(self._versions))
             stored = ChatState.model_validate(data)
             watchers = list(self._watchers.get(chat_id, ()))
             self.stats.listened += len(watchers)
@@ -148,11 +117,11 @@ class InMemoryChatStore(OptimisticStore):
                 else:
                     self._put(key, dict(record), now)
             written = {
-                path: Outside(_deep_copy(data), self._put(_root(path), _deep_copy(data), None))
+                path: Outside(deep_copy(data), self._put(root_key(path), deep_copy(data), None))
                 for path, data in write.outside.items()
             }
             for path, amounts in write.increments.items():
-                self._increment(_root(path), amounts)
+                self._increment(root_key(path), amounts)
             stored = ChatState.model_validate(self._documents[base.chat_id].data) if state else None
             watchers = list(self._watchers.get(base.chat_id, ()))
             self.stats.listened += len(watchers)
@@ -163,7 +132,7 @@ class InMemoryChatStore(OptimisticStore):
     def _check_outside(self, base: Loaded, write: ChatWrite) -> None:
         """``Conflict`` unless every outside document written is still at the version loaded."""
         for path in write.outside:
-            current = self._documents.get(_root(path))
+            current = self._documents.get(root_key(path))
             loaded = base.documents[path].version if path in base.documents else None
             if (current.version if current else None) != loaded:
                 raise Conflict(path)
@@ -171,7 +140,7 @@ class InMemoryChatStore(OptimisticStore):
     def _increment(self, key: str, amounts: Mapping[str, float]) -> None:
         """Add to dotted numeric fields, creating the document and maps as Firestore's merge does."""
         document = self._documents.get(key)
-        data = _deep_copy(document.data) if document else {}
+        data = deep_copy(document.data) if document else {}
         for dotted, amount in amounts.items():
             *parents, leaf = dotted.split(".")
             level = data
@@ -185,7 +154,7 @@ class InMemoryChatStore(OptimisticStore):
         stamps the chat's retention."""
         self.stats.writes += 1
         version = next(self._versions)
-        self._documents[key] = _Document({**data, **(expiry(self.retention, now) if now else {})}, version)
+        self._documents[key] = StoredDocument({**data, **(expiry(self.retention, now) if now else {})}, version)
         return version
 
     def stream_message(
@@ -268,31 +237,3 @@ class InMemoryChatStore(OptimisticStore):
         for on_change in watchers:  # a listener hears the deletion (a live run stops at once)
             on_change(None)
         return deleted + len(under)
-
-    def all_messages(self, chat_id: str) -> list[ChatMessage]:
-        """Every message of the chat, as a client lists them (``createdAt``, then ``inBatchSortIndex``)."""
-        prefix = f"{chat_id}/messages/"
-        with self._lock:
-            found = [ChatMessage.model_validate(d.data) for k, d in self._documents.items() if k.startswith(prefix)]
-        return sorted(found, key=lambda message: (message.created_at, message.in_batch_sort_index))
-
-    def documents_now(self, chat_id: str) -> dict[str, dict[str, Any]]:
-        """Every document of a chat as stored, by path (``{chatId}``, ``{chatId}/messages/{id}``, …;
-        not counted: for assertions)."""
-        with self._lock:
-            return {
-                key: dict(document.data)
-                for key, document in self._documents.items()
-                if key == chat_id or key.startswith(f"{chat_id}/")
-            }
-
-    def record_now(self, chat_id: str, path: str) -> dict[str, Any] | None:
-        """A record as it is (not counted: for assertions)."""
-        with self._lock:
-            return self._copy(self._documents.get(f"{chat_id}/{path}"))
-
-    def chat_now(self, chat_id: str) -> ChatState | None:
-        """The chat as it is (not counted: for assertions)."""
-        with self._lock:
-            document = self._documents.get(chat_id)
-            return ChatState.model_validate(document.data) if document else None
