@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from google.cloud import firestore
+from support import ChatWatcher, count, database_fingerprint
 
-from conftest import ChatWatcher, count, database_fingerprint
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]

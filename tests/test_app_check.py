@@ -23,8 +23,8 @@ from app_check_double import AppCheckBackend, AppCheckKeys
 from crew import Total
 from firebase_admin import app_check as admin_app_check
 from google.cloud import firestore
+from support import ChatWatcher, count, database_fingerprint
 
-from conftest import ChatWatcher, count, database_fingerprint
 from firebase_ai_chat.firebase.admin import firebase_app
 from firebase_ai_chat.firebase.app import Assistant, ChatApp
 from firebase_ai_chat.firebase.app_check import APP_CHECK_HEADER, AppCheck, verified_app

@@ -2,7 +2,8 @@
 
 from collections.abc import Callable
 
-from conftest import ChatWatcher
+from support import ChatWatcher
+
 from firebase_ai_chat.testing import EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]

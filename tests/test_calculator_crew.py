@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fake_openai import FakeOpenAI
 from google.cloud import firestore
+from support import ChatWatcher, wait_until
 
-from conftest import ChatWatcher, wait_until
 from firebase_ai_chat import AssistantChat, ChatError, ContinuationScheduler, ErrorCode
 from firebase_ai_chat.store.firestore import FirestoreChatStore
 from firebase_ai_chat.tasks import CloudTasksQueue

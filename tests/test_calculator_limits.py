@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from google.cloud import firestore
+from support import ChatWatcher, at_once, count
 
-from conftest import ChatWatcher, at_once, count
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from google.cloud import firestore
 from streams import OpenStream, events_url, signed_in
+from support import count, wait_until
 
-from conftest import count, wait_until
 from firebase_ai_chat.client import ChatClient
 from firebase_ai_chat.firebase.stream_slots import DEFAULT_STREAMS_PER_USER, streams_collection
 

@@ -17,8 +17,8 @@ import pytest
 from fake_openai import FakeOpenAI
 from google.cloud import firestore
 from streams import applied, events_url, kinds, signed_in
+from support import count, wait_until
 
-from conftest import count, wait_until
 from firebase_ai_chat.client import ChatClient, ChatEvent
 from firebase_ai_chat.events.log import EventKind
 from firebase_ai_chat.events.view import ChatView

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from fake_openai import FakeOpenAI
 from google.cloud import firestore
+from support import wait_until
 
-from conftest import wait_until
 from firebase_ai_chat.client import ChatClient, ChatEvent
 from firebase_ai_chat.events.log import EventKind
 

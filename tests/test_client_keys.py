@@ -10,8 +10,8 @@ import hashlib
 
 import pytest
 from crew import CALC, Crew, Total
+from support import count
 
-from conftest import count
 from firebase_ai_chat import ChatError, ErrorCode
 
 KEY = "same-key"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from crew import CALC, PHRASES, Crew, FlakyStore, Total
+from support import count
 
-from conftest import count
 from firebase_ai_chat import AssistantConfig, ChatError, ChatStatus, ErrorCode
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.runtime.worker import Delivery

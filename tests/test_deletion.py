@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from crew import PHRASES, Crew
 from google.cloud import firestore
+from support import ChatWatcher, count, database_fingerprint
 
-from conftest import ChatWatcher, count, database_fingerprint
 from firebase_ai_chat import RunHooks
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatState

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 from fake_openai import FakeOpenAI, Fault
+from support import ChatWatcher
 
-from conftest import ChatWatcher
 from firebase_ai_chat.engines.openai.errors import REJECTED_MESSAGE, UNAVAILABLE_MESSAGE
 from firebase_ai_chat.testing import EmulatorClient, User
 

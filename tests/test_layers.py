@@ -3,10 +3,14 @@ fail on a package that breaks each rule."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from import_contract import ADAPTERS, violations
+
+from firebase_ai_chat._moved import MOVED
 
 PACKAGE = Path(__file__).resolve().parents[1] / "functions" / "firebase_ai_chat"
 
@@ -59,3 +63,21 @@ def test_what_adapters_and_type_checking_import_is_allowed(tmp_path: Path) -> No
         "front/stop.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..runtime import worker\n",
     }
     assert violations(_package(tmp_path, {"__init__.py": "", **allowed})) == []
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(MOVED.items()))
+def test_a_module_path_of_0_2_still_imports_with_a_warning_naming_its_new_home(old: str, new: str) -> None:
+    code = (
+        "import importlib, warnings\n"
+        "warnings.simplefilter('error')\n"
+        f"try:\n    importlib.import_module('firebase_ai_chat.{old}')\n"
+        "except DeprecationWarning as warning:\n    print(warning)\n"
+        f"warnings.simplefilter('ignore')\n"
+        f"old = importlib.import_module('firebase_ai_chat.{old}')\n"
+        f"print(old is importlib.import_module('firebase_ai_chat.{new}'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    warned, same = done.stdout.strip().splitlines()
+    assert warned == f"firebase_ai_chat.{old} moved to firebase_ai_chat.{new}; the old path goes in the next release"
+    assert same == "True"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from crew import CALC, PHRASES, Crew, Total
+from support import at_once, count
 
 import main
-from conftest import at_once, count
 from firebase_ai_chat import ChatError, ErrorCode
 from firebase_ai_chat.engines.base import Engine, EngineReply, EngineRequest
 from firebase_ai_chat.engines.offline import OfflineEngine, estimate_tokens

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from fake_openai import FakeOpenAI
 from real_tokens import real_tokens
+from support import ChatWatcher, count
 
-from conftest import ChatWatcher, count
 from firebase_ai_chat.engines.context_budget import DEFAULT_BUDGET, history_tokens
 from firebase_ai_chat.testing import EmulatorClient, User
 

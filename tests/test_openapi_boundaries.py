@@ -14,8 +14,8 @@ import httpx
 import pytest
 from google.cloud import firestore
 from openapi_rules import allows, allows_request, callables, constrained_strings, parameters, resolved, unstatable
+from support import count, database_fingerprint, wait_until
 
-from conftest import count, database_fingerprint, wait_until
 from firebase_ai_chat.testing import EmulatorClient, User
 
 BASELINE = {"message": "add 1", "clientMessageId": "key-1"}

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from google.cloud import firestore
+from support import count, wait_until
 
-from conftest import count, wait_until
 from firebase_ai_chat.testing import CallableError, EmulatorClient, User
 
 pytestmark = pytest.mark.storm

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from google.cloud import firestore
+from support import ChatWatcher, count, database_fingerprint, wait_until
 
-from conftest import ChatWatcher, count, database_fingerprint, wait_until
 from firebase_ai_chat import AssistantConfig, ChatStatus
 from firebase_ai_chat.models import Author, ChatCommand, ChatMessage, ChatState
 from firebase_ai_chat.runtime.watchdog import Verdict, Watchdog

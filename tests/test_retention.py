@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from crew import HALF, PHRASES, Crew
 from google.cloud import firestore
+from support import ChatWatcher, count
 
-from conftest import ChatWatcher, count
 from firebase_ai_chat import RunHooks
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.models import ChatState

@@ -3,8 +3,8 @@
 from collections.abc import Callable
 
 import pytest
+from support import ChatWatcher
 
-from conftest import ChatWatcher
 from firebase_ai_chat.testing import EmulatorClient, User
 
 Watch = Callable[[str, str], ChatWatcher]

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from crew import Crew
+from support import count
 
-from conftest import count
 from firebase_ai_chat.front.chat import AssistantChat
 from firebase_ai_chat.store.documents import ChatWrite, Loaded
 from firebase_ai_chat.store.port import ChatStore

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from crew import CALC, PHRASES, Crew
+from support import wait_until
 
-from conftest import wait_until
 from firebase_ai_chat import ChatError, ErrorCode
 from firebase_ai_chat.engines.base import AssistantText, ToolOutput, UserInput
 from firebase_ai_chat.engines.offline import OfflineEngine

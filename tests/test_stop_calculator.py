@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fake_openai import FakeOpenAI
 from google.cloud import firestore
+from support import ChatWatcher, database_fingerprint, wait_until
 
-from conftest import ChatWatcher, database_fingerprint, wait_until
 from firebase_ai_chat.client import ChatClient
 from firebase_ai_chat.events.log import EventKind, MessageEvent, StatusEvent
 from firebase_ai_chat.testing import EmulatorClient, User

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from firebase_ai_chat.storable import MAX_RESULT_CHARS, storable_problem
 from firebase_ai_chat.tasks import enqueue_task
 from firebase_ai_chat.tools.results import DataReduction, ToolFailure, ToolValue, checked, reduce
+from firebase_ai_chat.tools.storable import MAX_RESULT_CHARS, storable_problem
 
 
 @pytest.mark.parametrize(

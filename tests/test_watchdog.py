@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crew import Crew
+from support import count
 
-from conftest import count
 from firebase_ai_chat.models import ChatCommand
 from firebase_ai_chat.runtime.watchdog import MAX_REQUEUES, STUCK_MESSAGE, Verdict
 from firebase_ai_chat.tasks.watchdog_timer import WATCHDOG_DEADLINE

@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import ChatWatcher, wait_until
+from support import ChatWatcher, wait_until
+
 from firebase_ai_chat.tasks.routed import queue_index
 from firebase_ai_chat.testing import EmulatorClient, User
 

@@ -29,6 +29,7 @@ MOVED = {
     "testing.memory_store": "store.memory",
     "engines.openai_chat": "engines.openai.chat",
     "engines.openai_responses": "engines.openai.responses",
+    "storable": "tools.storable",
 }
 """Old module (under ``firebase_ai_chat.``) → its home now."""
 
