@@ -21,26 +21,11 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, connect_sse
 
-from .events.log import DeletedEvent, DoneEvent, EventKind, MessageEvent, RemovedEvent, ResetEvent, StatusEvent
+from .errors import CallError
+from .events.log import EVENT_MODELS, EventData, EventKind
 
-EventData = StatusEvent | MessageEvent | RemovedEvent | ResetEvent | DoneEvent | DeletedEvent
-_MODELS: dict[str, type[EventData]] = {
-    EventKind.STATUS: StatusEvent,
-    EventKind.MESSAGE: MessageEvent,
-    EventKind.REMOVED: RemovedEvent,
-    EventKind.RESET: ResetEvent,
-    EventKind.DONE: DoneEvent,
-    EventKind.DELETED: DeletedEvent,
-}
+__all__ = ["CallError", "ChatClient", "ChatEvent", "EventData"]
 _LAST = frozenset({EventKind.DONE, EventKind.DELETED})
-
-
-class CallError(Exception):
-    """An endpoint answered with an error: ``status`` is e.g. ``INVALID_ARGUMENT``."""
-
-    def __init__(self, status: str, message: str, http_status: int) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status, self.message, self.http_status = status, message, http_status
 
 
 @dataclass(frozen=True)
@@ -106,9 +91,10 @@ class ChatClient:
                     failures = 0
                     if sse.retry is not None:
                         delay = sse.retry / 1000
-                    if sse.event not in _MODELS or not sse.data:
+                    if sse.event not in EVENT_MODELS or not sse.data:
                         continue  # a retry: hint alone (no data: not an event, as browsers see it)
-                    event = ChatEvent(EventKind(sse.event), sse.id, _MODELS[sse.event].model_validate_json(sse.data))
+                    kind = EventKind(sse.event)
+                    event = ChatEvent(kind, sse.id, EVENT_MODELS[kind].model_validate_json(sse.data))
                     last_event_id = event.id
                     yield event
                     if event.kind in _LAST:

@@ -112,6 +112,21 @@ class DeletedEvent(Model):
     """``event: deleted``: the chat was deleted (with its messages); the stream ends."""
 
 
+EventData = StatusEvent | MessageEvent | RemovedEvent | ResetEvent | DoneEvent | DeletedEvent
+"""The data of any event."""
+
+EVENT_MODELS: dict[EventKind, type[EventData]] = {
+    EventKind.STATUS: StatusEvent,
+    EventKind.MESSAGE: MessageEvent,
+    EventKind.REMOVED: RemovedEvent,
+    EventKind.RESET: ResetEvent,
+    EventKind.DONE: DoneEvent,
+    EventKind.DELETED: DeletedEvent,
+}
+"""The model of each event kind: what the stream sends, the OpenAPI document describes and the client
+parses (one table)."""
+
+
 @dataclass(frozen=True)
 class Event:
     """One server-sent event."""

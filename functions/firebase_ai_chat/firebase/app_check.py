@@ -29,6 +29,7 @@ import flask
 from firebase_admin import app_check
 from firebase_functions import https_fn
 
+from ..errors import ErrorCode
 from .admin import firebase_app
 from .callables import rejected_response
 
@@ -76,7 +77,7 @@ def refused_events_request(request: flask.Request, check: AppCheck | None) -> fl
     """For ``chatEvents``: 401 ``unauthenticated`` without a valid token, else ``None`` (go on)."""
     if check is None or not check.events or verified_app(request.headers, check) is not None:
         return None
-    return rejected_response("UNAUTHENTICATED", REFUSED, 401)
+    return rejected_response(ErrorCode.UNAUTHENTICATED, REFUSED)
 
 
 def consume_call_token(request: https_fn.CallableRequest[Any], check: AppCheck | None) -> None:

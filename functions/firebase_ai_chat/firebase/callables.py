@@ -18,7 +18,7 @@ import flask
 from firebase_functions import https_fn
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ChatError
+from ..errors import ChatError, ErrorCode
 from ..models import ChatResult
 
 logger = logging.getLogger(__name__)
@@ -97,12 +97,15 @@ def _rejected(code: https_fn.FunctionsErrorCode, message: str, uid: str | None) 
     return https_fn.HttpsError(code, message)
 
 
-def rejected_response(status: str, message: str, http_status: int, uid: str | None = None) -> flask.Response:
+def rejected_response(
+    code: ErrorCode, message: str, http_status: int | None = None, uid: str | None = None
+) -> flask.Response:
     """A request refused outside ``on_call`` (e.g. by an ``on_request`` function): logged like a
-    rejected call, answered with the callable protocol's envelope ``{"error": {status, message}}``."""
-    _log_rejected(https_fn.FunctionsErrorCode[status], message, uid)
-    body = json.dumps({"error": {"status": status, "message": message}})
-    return flask.Response(body, status=http_status, mimetype="application/json")
+    rejected call, answered with the callable protocol's envelope ``{"error": {status, message}}`` and
+    the code's HTTP status (``http_status``: another, e.g. 405 for a method not allowed)."""
+    _log_rejected(https_fn.FunctionsErrorCode(code.value), message, uid)
+    body = json.dumps({"error": {"status": code.status, "message": message}})
+    return flask.Response(body, status=http_status or code.http_status, mimetype="application/json")
 
 
 def _log_rejected(code: https_fn.FunctionsErrorCode, message: str, uid: str | None) -> None:

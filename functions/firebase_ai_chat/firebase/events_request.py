@@ -16,6 +16,7 @@ import flask
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from ..errors import ErrorCode
 from ..events.cursor import EventCursor
 from ..models import CHAT_DOCUMENT_PATTERN, chat_document_pattern
 from .callables import readable
@@ -25,9 +26,12 @@ from .specs import ALLOWED_METHODS as ALLOWED_METHODS
 class EventsError(Exception):
     """A request refused before any stream: answered with ``status`` and a JSON error body."""
 
-    def __init__(self, http_status: int, status: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, *, http_status: int | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
-        self.http_status, self.status, self.message = http_status, status, message
+        self.code, self.message = code, message
+        self.http_status = http_status or code.http_status
         self.headers = headers or {}
 
 
@@ -74,13 +78,15 @@ def events_request(
 ) -> EventsRequest:
     """The checked request (see the module); ``EventsError`` for anything refused."""
     if request.method not in ALLOWED_METHODS:
-        raise EventsError(405, "INVALID_ARGUMENT", "Use GET.", {"Allow": ", ".join(ALLOWED_METHODS)})
+        raise EventsError(
+            ErrorCode.INVALID_ARGUMENT, "Use GET.", http_status=405, headers={"Allow": ", ".join(ALLOWED_METHODS)}
+        )
     try:
         query = ChatEventsQuery.model_validate(dict(request.args.items()))
     except ValidationError as error:
-        raise EventsError(400, "INVALID_ARGUMENT", readable(error)) from None
+        raise EventsError(ErrorCode.INVALID_ARGUMENT, readable(error)) from None
     if re.fullmatch(chat_document_pattern(collection), query.chat) is None:
-        raise EventsError(400, "INVALID_ARGUMENT", f"chat must look like {collection}/{{chatId}}.")
+        raise EventsError(ErrorCode.INVALID_ARGUMENT, f"chat must look like {collection}/{{chatId}}.")
     uid = bearer_uid(request.headers.get("Authorization"), verify)
     cursor = parse_cursor(request.headers.get("Last-Event-ID"), query.chat)
     return EventsRequest(query.chat, query.follow, query.max_seconds, uid, cursor)
@@ -93,19 +99,19 @@ def parse_cursor(header: str | None, chat: str) -> EventCursor:
     try:
         cursor = EventCursor.parse(header)
     except ValueError:
-        raise EventsError(400, "INVALID_ARGUMENT", "Last-Event-ID is not the id of an event of this chat.") from None
+        raise EventsError(ErrorCode.INVALID_ARGUMENT, "Last-Event-ID is not the id of an event of this chat.") from None
     if not cursor.of_chat(chat):
-        raise EventsError(400, "INVALID_ARGUMENT", "Last-Event-ID is the id of an event of another chat.")
+        raise EventsError(ErrorCode.INVALID_ARGUMENT, "Last-Event-ID is the id of an event of another chat.")
     return cursor
 
 
 def bearer_uid(header: str | None, verify: Callable[[str], dict[str, Any]]) -> str:
     """The uid of the request's ``Authorization: Bearer <ID token>``."""
     if not header or not header.startswith("Bearer "):
-        raise EventsError(401, "UNAUTHENTICATED", "Send your Firebase ID token: Authorization: Bearer <token>.")
+        raise EventsError(ErrorCode.UNAUTHENTICATED, "Send your Firebase ID token: Authorization: Bearer <token>.")
     try:
         return str(verify(header.removeprefix("Bearer ").strip())["uid"])
     except Exception:
         raise EventsError(
-            401, "UNAUTHENTICATED", "The ID token is not valid (expired, or of another project)."
+            ErrorCode.UNAUTHENTICATED, "The ID token is not valid (expired, or of another project)."
         ) from None

@@ -13,6 +13,7 @@ from firebase_functions import https_fn, options, tasks_fn
 from pydantic import BaseModel
 
 from ..capacity import Capacity
+from ..errors import ErrorCode
 from ..models import AssistantConfig, ChatDocumentInput, ChatMeta, ChatResult, MessageInput, PostMessageInput
 from .admin import firestore_client
 from .callables import Caller, handle_call, rejected_response
@@ -76,18 +77,26 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
         return firestore_client()
 
     def callable(
-        self, name: str, payload: type[PayloadT], *, result: type[BaseModel] | None = None, errors: Sequence[str] = ()
+        self,
+        name: str,
+        payload: type[PayloadT],
+        *,
+        result: type[BaseModel] | None = None,
+        errors: Sequence[ErrorCode | str] = (),
     ) -> Callable[[Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]], Callable[..., Any]]:
         """Decorates ``f(caller, payload)`` as the app's own callable ``name``, with the chat callables'
         handling: sign-in required, ``payload`` validated (readable ``invalid-argument``), a
         ``ChatError`` answered with its code, anything else ``internal`` (details in the log). ``f``
         returns a model (sent as its JSON) or a mapping; ``caller.claims`` holds the ID token's claims.
         ``result`` (the model ``f`` returns) and ``errors`` (the statuses of the ``ChatError``s it
-        raises, e.g. ``"NOT_FOUND"``) describe it in the app's OpenAPI document."""
+        raises: ``ErrorCode.NOT_FOUND`` or its status name ``"NOT_FOUND"``) describe it in the app's
+        OpenAPI document."""
 
         def register(function: Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]) -> Callable[..., Any]:
             summary = (function.__doc__ or name).strip().split("\n")[0]
-            self._specs.append(CallableSpec(name, summary, payload, result, (*CALLABLE_ERRORS, *errors)))
+            self._specs.append(
+                CallableSpec(name, summary, payload, result, (*CALLABLE_ERRORS, *map(ErrorCode.of, errors)))
+            )
             return self._callable(name, lambda request: handle_call(request, payload, function))
 
         return register
@@ -134,7 +143,7 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
                 limits=self.limits_for(caller),
             )
 
-        errors = (*CHAT_ERRORS, "RESOURCE_EXHAUSTED")
+        errors = (*CHAT_ERRORS, ErrorCode.RESOURCE_EXHAUSTED)
         self._specs.append(CallableSpec(name, "Post a message to a chat.", PostMessageInput, ChatResult, errors))
         return self._callable(name, lambda request: handle_call(request, PostMessageInput, post))
 
@@ -237,7 +246,9 @@ def _object_bodies_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)
     def guarded(request: flask.Request) -> Any:
         if request.method == "POST" and not isinstance(request.get_json(silent=True), dict):
-            return rejected_response("INVALID_ARGUMENT", 'The request body must be a JSON object: {"data": ...}.', 400)
+            return rejected_response(
+                ErrorCode.INVALID_ARGUMENT, 'The request body must be a JSON object: {"data": ...}.'
+            )
         return endpoint(request)
 
     return guarded

@@ -17,6 +17,7 @@ import flask
 from firebase_functions import https_fn, options
 
 from .._version import __version__
+from ..errors import ErrorCode
 from .admin import firestore_client
 from .app_check import AppCheck, refused_events_request
 from .callables import rejected_response
@@ -105,7 +106,7 @@ class HttpFunctions:
 
         def handler(request: flask.Request) -> flask.Response:
             if request.method not in ALLOWED_METHODS:
-                refused = rejected_response("INVALID_ARGUMENT", "Use GET.", 405)
+                refused = rejected_response(ErrorCode.INVALID_ARGUMENT, "Use GET.", 405)
                 refused.headers["Allow"] = ", ".join(ALLOWED_METHODS)
                 return refused
             served = self._served_from(request)

@@ -24,18 +24,20 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ..errors import ErrorCode
 from ..events.cursor import LAST_EVENT_ID_PATTERN
-from ..events.log import DeletedEvent, DoneEvent, EventKind, MessageEvent, RemovedEvent, ResetEvent, StatusEvent
+from ..events.log import EVENT_MODELS
 from ..models import CHAT_DOCUMENT_PATTERN, chat_document_pattern
 from .events_request import ChatEventsQuery
-from .specs import ALLOWED_METHODS, HTTP_STATUS
+from .specs import ALLOWED_METHODS
 from .specs import CALLABLE_ERRORS as CALLABLE_ERRORS
 from .specs import CHAT_ERRORS as CHAT_ERRORS
 from .specs import LIMIT_ERRORS as LIMIT_ERRORS
 from .specs import CallableSpec as CallableSpec
 
 EVENT_ERRORS = (
-    "INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "RESOURCE_EXHAUSTED", "UNAVAILABLE"
+    ErrorCode.INVALID_ARGUMENT, ErrorCode.UNAUTHENTICATED, ErrorCode.PERMISSION_DENIED, ErrorCode.NOT_FOUND,
+    ErrorCode.RESOURCE_EXHAUSTED, ErrorCode.UNAVAILABLE,
 )  # fmt: skip
 """What ``chatEvents`` may answer instead of a stream (429: the user's streams are at the limit)."""
 OTHER_METHODS = ("put", "post", "delete", "patch")
@@ -59,7 +61,7 @@ def document(
         models.append((spec.data, "validation"))
         if spec.result is not None:
             models.append((spec.result, "serialization"))
-    models += [(model, "serialization") for model in _EVENT_MODELS.values()]
+    models += [(model, "serialization") for model in EVENT_MODELS.values()]
     _, schemas = models_json_schema(models, ref_template=REF)
     _in_collection(schemas.get("$defs", {}), collection)
     paths: dict[str, Any] = {f"/{spec.name}": {"post": _callable(spec)} for spec in callables}
@@ -87,10 +89,10 @@ def document(
     }
 
 
-def _errors(statuses: Sequence[str]) -> dict[str, Any]:
+def _errors(codes: Sequence[ErrorCode]) -> dict[str, Any]:
     by_http: dict[int, list[str]] = {}
-    for status in statuses:
-        by_http.setdefault(HTTP_STATUS[status], []).append(status)
+    for code in codes:
+        by_http.setdefault(code.http_status, []).append(code.status)
     return {
         str(code): {
             "description": " or ".join(names),
@@ -144,7 +146,7 @@ def _callable(spec: CallableSpec) -> dict[str, Any]:
 
 
 def _events(name: str, collection: str) -> dict[str, Any]:
-    events = {kind.value: {"$ref": REF.format(model=model.__name__)} for kind, model in _EVENT_MODELS.items()}
+    events = {kind.value: {"$ref": REF.format(model=model.__name__)} for kind, model in EVENT_MODELS.items()}
     last_event_id = {"type": "string", "pattern": LAST_EVENT_ID_PATTERN}
     return {
         "operationId": name,
@@ -174,16 +176,6 @@ def _events(name: str, collection: str) -> dict[str, Any]:
             **_errors(EVENT_ERRORS),
         },
     }
-
-
-_EVENT_MODELS: dict[EventKind, type[BaseModel]] = {
-    EventKind.STATUS: StatusEvent,
-    EventKind.MESSAGE: MessageEvent,
-    EventKind.REMOVED: RemovedEvent,
-    EventKind.RESET: ResetEvent,
-    EventKind.DONE: DoneEvent,
-    EventKind.DELETED: DeletedEvent,
-}
 
 
 def _query_parameters(collection: str) -> list[dict[str, Any]]:
@@ -216,7 +208,7 @@ def _get_only(name: str) -> dict[str, Any]:
     refused = {
         "description": "Only GET is allowed (the `Allow` header says so).",
         "headers": {"Allow": {"schema": {"type": "string", "enum": [", ".join(ALLOWED_METHODS)]}}},
-        "content": {"application/json": {"schema": _error_of(["INVALID_ARGUMENT"])}},
+        "content": {"application/json": {"schema": _error_of([ErrorCode.INVALID_ARGUMENT.status])}},
     }
     return {
         method: {

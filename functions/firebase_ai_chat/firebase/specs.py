@@ -13,21 +13,17 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-HTTP_STATUS = {
-    "INVALID_ARGUMENT": 400,
-    "FAILED_PRECONDITION": 400,
-    "UNAUTHENTICATED": 401,
-    "PERMISSION_DENIED": 403,
-    "NOT_FOUND": 404,
-    "RESOURCE_EXHAUSTED": 429,
-    "INTERNAL": 500,
-    "UNAVAILABLE": 503,
-}
-"""The error statuses the library's callables answer, with the HTTP status of the callable protocol."""
+from ..errors import ErrorCode
 
-CALLABLE_ERRORS = ("INVALID_ARGUMENT", "UNAUTHENTICATED", "INTERNAL")
-CHAT_ERRORS = (*CALLABLE_ERRORS, "FAILED_PRECONDITION", "PERMISSION_DENIED", "NOT_FOUND", "UNAVAILABLE")
-LIMIT_ERRORS = ("RESOURCE_EXHAUSTED", "UNAVAILABLE")
+CALLABLE_ERRORS = (ErrorCode.INVALID_ARGUMENT, ErrorCode.UNAUTHENTICATED, ErrorCode.INTERNAL)
+CHAT_ERRORS = (
+    *CALLABLE_ERRORS,
+    ErrorCode.FAILED_PRECONDITION,
+    ErrorCode.PERMISSION_DENIED,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.UNAVAILABLE,
+)
+LIMIT_ERRORS = (ErrorCode.RESOURCE_EXHAUSTED, ErrorCode.UNAVAILABLE)
 """What a post or a new chat may also answer: a user's limit reached, the app paused (``limits``)."""
 
 ALLOWED_METHODS = ("GET",)
@@ -43,4 +39,4 @@ class CallableSpec:
     summary: str
     data: type[BaseModel]
     result: type[BaseModel] | None
-    errors: Sequence[str] = CALLABLE_ERRORS
+    errors: Sequence[ErrorCode] = CALLABLE_ERRORS

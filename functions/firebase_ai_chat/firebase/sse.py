@@ -35,6 +35,7 @@ from typing import Any
 import flask
 from google.cloud.firestore import FieldFilter
 
+from ..errors import ErrorCode
 from ..events.log import ChatEventLog, Event, MessageKey, MessageVersion
 from ..status import ChatStatus
 from .callables import rejected_response
@@ -237,9 +238,9 @@ def _take_slot(lease: StreamLease | None, uid: str) -> Callable[[], None]:
     try:
         slot = lease.acquire(uid)
     except LeaseBusy:
-        raise EventsError(503, "UNAVAILABLE", "Too many streams are opening at once. Try again.") from None
+        raise EventsError(ErrorCode.UNAVAILABLE, "Too many streams are opening at once. Try again.") from None
     if slot is None:
-        raise EventsError(429, "RESOURCE_EXHAUSTED", too_many(lease.limit))
+        raise EventsError(ErrorCode.RESOURCE_EXHAUSTED, too_many(lease.limit))
     return functools.partial(lease.release, uid, slot)
 
 
@@ -250,9 +251,9 @@ def _stream(
     try:
         chat = db.document(checked.chat).get()
         if not chat.exists:
-            raise EventsError(404, "NOT_FOUND", "There is no such chat.")
+            raise EventsError(ErrorCode.NOT_FOUND, "There is no such chat.")
         if chat.get("userId") != checked.uid:
-            raise EventsError(403, "PERMISSION_DENIED", "This chat is not yours.")
+            raise EventsError(ErrorCode.PERMISSION_DENIED, "This chat is not yours.")
         if nothing_new(db, checked, chat, checked.follow):
             release()  # an EventSource stops here
             return flask.Response(status=204)
@@ -274,7 +275,7 @@ def _stream(
 
 
 def _refused(error: EventsError, uid: str | None = None) -> flask.Response:
-    response = rejected_response(error.status, error.message, error.http_status, uid)
+    response = rejected_response(error.code, error.message, error.http_status, uid)
     response.headers.update(error.headers)
     return response
 

@@ -18,18 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import CallError
+
 if TYPE_CHECKING:
     import requests
 
 
-class CallableError(Exception):
-    """A callable answered with an error: ``status`` is e.g. ``INVALID_ARGUMENT``."""
-
-    def __init__(self, status: str, message: str, http_status: int) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-        self.http_status = http_status
+CallableError = CallError
+"""The name tests of the 0.2 line use for ``CallError``."""
 
 
 @dataclass(frozen=True)
