@@ -1,12 +1,20 @@
-"""The persisted state of one run (``chats/{id}/runs/{dispatchId}``) and of each engine context.
+"""Every server-only record a chat owns, its path under the chat, and one base model for them:
+
+- ``runs/{dispatchId}`` (``RunState``): where a run is and its history;
+- ``contexts/{assistantId}`` (``EngineContextRecord``): an assistant's engine context;
+- ``continuations/{continuationId}`` (``ContinuationRecord``): a suspended tool call and its result;
+- ``sweeps/{dispatchId}`` (``SweepRecord``): how often a watchdog re-enqueued a stuck run.
 
 The worker writes every step here before acting on it, so a redelivered or
 retried task resumes from the last persisted step, and a suspended tool call
-is resumed by any process. Clients cannot read these records (rules).
+is resumed by any process. Clients cannot read these records (rules). The chat
+document and its messages, which clients read, are ``models.py``.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -15,11 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from .engines.base import AssistantText, ToolOutput, Usage, UserInput
-from .models import ChatConfig
+from .errors import ChatError, ErrorCode
+from .models import DOCUMENT_ID, ChatConfig
 from .tools.results import DataReduction, Suspended, ToolFailure, ToolValue
 
 EngineInputRecord = Annotated[UserInput | ToolOutput | AssistantText, Field(discriminator="kind")]
 ToolResultRecord = Annotated[ToolValue | DataReduction | ToolFailure | Suspended, Field(discriminator="kind")]
+CompletedResultRecord = Annotated[ToolValue | DataReduction | ToolFailure, Field(discriminator="kind")]
 
 MAX_STORED_ARGUMENTS = 16_000
 """Longest tool-call arguments (JSON text) a run keeps; longer calls fail without running."""
@@ -33,6 +43,14 @@ class RunOutcome(StrEnum):
     COMPLETE = "complete"
     STOPPED = "stopped"
     FAILED = "failed"
+
+
+class RunStatus(StrEnum):
+    """Where a run is: answering (``running``), waiting for a continuation, or over."""
+
+    RUNNING = "running"
+    SUSPENDED = "suspended"
+    DONE = "done"
 
 
 class _Record(BaseModel):
@@ -116,7 +134,7 @@ class RunState(_Record):
     dispatch_id: str
     started_at: datetime | None = None
     """When a worker first took the run up (its clock)."""
-    status: Literal["running", "suspended", "done"] = "running"
+    status: RunStatus = RunStatus.RUNNING
     engine: str | None = None
     model: str | None = None
     input_tokens: int = 0
@@ -181,10 +199,69 @@ class Next(StrEnum):
 
 def next_step(run: RunState) -> Next:
     """The run's next step, from its record alone."""
-    if run.status == "done":
+    if run.status is RunStatus.DONE:
         return Next.FINISH
     if any(call.suspended for call in run.calls):
         return Next.SUSPEND
     if any(call.result is None for call in run.calls):
         return Next.CALL_TOOLS
     return Next.END_TURN if run.calls else Next.ASK_MODEL
+
+
+_CONTINUATION_ID = re.compile(r"^([A-Za-z0-9_-]{1,128})\.([A-Za-z0-9_-]{1,128})\.(\d{1,6})\.(\d{1,4})$")
+
+
+@dataclass(frozen=True)
+class ContinuationId:
+    """The id of a tool call that may suspend: ``{chatId}.{dispatchId}.{turn}.{index}`` (stable across
+    retries), parsed once (``parse``) wherever one arrives from outside."""
+
+    chat_id: str
+    dispatch_id: str
+    turn: int
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.chat_id}.{self.dispatch_id}.{self.turn}.{self.index}"
+
+    @classmethod
+    def parse(cls, text: object) -> ContinuationId:
+        """The id ``text`` names; ``not-found`` for anything that is not one."""
+        match = _CONTINUATION_ID.match(text) if isinstance(text, str) else None
+        if match is None or not all(re.fullmatch(DOCUMENT_ID, part) for part in match.group(1, 2)):
+            raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
+        return cls(match.group(1), match.group(2), int(match.group(3)), int(match.group(4)))
+
+
+class ContinuationStatus(StrEnum):
+    """A suspended call's continuation: waiting, resumed, or cancelled by a stop (a resume changes nothing)."""
+
+    SUSPENDED = "suspended"
+    RESUMED = "resumed"
+    CANCELLED = "cancelled"
+
+
+class ContinuationRecord(_Record):
+    """``chats/{chatId}/continuations/{id}``."""
+
+    dispatch_id: str
+    call_id: str
+    tool: str
+    status: ContinuationStatus = ContinuationStatus.SUSPENDED
+    result: CompletedResultRecord | None = None
+
+
+def continuation_path(continuation: ContinuationId | str) -> str:
+    """Where a continuation record is stored, relative to the chat."""
+    return f"continuations/{continuation}"
+
+
+class SweepRecord(_Record):
+    """``chats/{id}/sweeps/{dispatchId}``: how often a stuck dispatch was re-enqueued."""
+
+    count: int = 0
+
+
+def sweep_path(dispatch_id: str) -> str:
+    """Where a dispatch's sweep count is stored, relative to the chat."""
+    return f"sweeps/{dispatch_id}"

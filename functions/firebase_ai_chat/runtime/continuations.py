@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from typing import Any
 
 from ..errors import ChatError, ErrorCode
-from ..models import DOCUMENT_ID, ChatCommand
-from ..records import RunState, run_path
+from ..models import ChatCommand
+from ..records import (
+    ContinuationId,
+    ContinuationRecord,
+    ContinuationStatus,
+    RunState,
+    continuation_path,
+    run_path,
+)
 from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
@@ -42,90 +45,53 @@ from ..tools.results import CompletedResult, DataReduction, Resumer, Suspended, 
 
 logger = logging.getLogger(__name__)
 
-_ID = re.compile(r"^([A-Za-z0-9_-]{1,128})\.([A-Za-z0-9_-]{1,128})\.(\d{1,6})\.(\d{1,4})$")
-
-
-def continuation_id(*, chat_id: str, dispatch_id: str, turn: int, index: int) -> str:
-    """The id of the ``index``-th tool call of model turn ``turn`` in a run (stable across retries)."""
-    return f"{chat_id}.{dispatch_id}.{turn}.{index}"
-
-
-def continuation_path(continuation: str) -> str:
-    """Where a continuation record is stored, relative to the chat."""
-    return f"continuations/{continuation}"
-
-
-def _parse(continuation: str) -> tuple[str, str]:
-    match = _ID.match(continuation) if isinstance(continuation, str) else None
-    if match is None or not all(re.fullmatch(DOCUMENT_ID, part) for part in match.group(1, 2)):
-        raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
-    return match.group(1), match.group(2)
-
-
-class ContinuationRecord(BaseModel):
-    """``chats/{chatId}/continuations/{id}``."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-    dispatch_id: str
-    call_id: str
-    tool: str
-    status: Literal["suspended", "resumed", "cancelled"] = "suspended"
-    """``cancelled``: the owner stopped the run while the call was suspended (a resume changes nothing)."""
-    result: dict[str, Any] | None = None
-
 
 class _NotSuspendedYetError(ChatError):
     """The tool that suspends has not committed its suspension yet (it will, in a moment)."""
 
 
-def _in_flight(run: RunState | None, continuation: str) -> bool:
+def _in_flight(run: RunState | None, continuation: ContinuationId) -> bool:
     """Whether the call may still be on its way to suspending: its model turn is not committed yet
     (a run commits a model call with its tools), or it is committed with no result."""
-    turn = int(continuation.rsplit(".", 2)[1])
-    if run is None or run.turn <= turn:
+    if run is None or run.turn <= continuation.turn:
         return True
-    return any(c.continuation_id == continuation and c.result is None for c in run.calls)
+    return any(c.continuation_id == str(continuation) and c.result is None for c in run.calls)
 
 
 def _resume(
-    snapshot: ChatSnapshot, *, continuation: str, dispatch_id: str, result: CompletedResult | Resumer
+    snapshot: ChatSnapshot, *, continuation: ContinuationId, result: CompletedResult | Resumer
 ) -> tuple[ChatWrite, ChatCommand | bool | None]:
     """Store the result in the continuation record and, while the run waits for it, in the run (and
     the data); gives the command that continues the run, ``False`` if it was resumed already."""
     chat = snapshot.state
     if chat is None:  # the chat was deleted (or never was): nothing to resume, nothing to write under it
         return ChatWrite(), False
+    dispatch_id = continuation.dispatch_id
     run = read_record(snapshot, run_path(dispatch_id), RunState)
     record = read_record(snapshot, continuation_path(continuation), ContinuationRecord)
     if record is None:
         if chat.is_running(dispatch_id) and _in_flight(run, continuation):
             raise _NotSuspendedYetError(ErrorCode.UNAVAILABLE, "The call has not suspended yet. Try again.")
         raise ChatError(ErrorCode.NOT_FOUND, "Unknown continuation.")
-    if record.status != "suspended":
+    if record.status is not ContinuationStatus.SUSPENDED:
         return ChatWrite(), False
     completed = _completed(result, chat.data, record.tool)
-    resumed = record.model_copy(update={"status": "resumed", "result": completed.model_dump(mode="json")})
-    records: dict[str, dict[str, Any] | None] = {
-        continuation_path(continuation): resumed.model_dump(mode="json", by_alias=True)
-    }
+    resumed = record.model_copy(update={"status": ContinuationStatus.RESUMED, "result": completed})
+    records: dict[str, dict[str, Any] | None] = {continuation_path(continuation): resumed.to_record()}
     if not chat.is_running(dispatch_id) or run is None:
         return ChatWrite(records=records), None
-    calls = [c.model_copy(update={"result": completed}) if c.continuation_id == continuation else c for c in run.calls]
+    calls = [
+        c.model_copy(update={"result": completed}) if c.continuation_id == str(continuation) else c for c in run.calls
+    ]
     records[run_path(dispatch_id)] = run.model_copy(update={"calls": calls, "version": run.version + 1}).to_record()
     state = chat.model_copy(update={"data": completed.data}) if isinstance(completed, DataReduction) else None
     command = ChatCommand(
-        chat_id=_chat_of(continuation),
+        chat_id=continuation.chat_id,
         dispatch_id=dispatch_id,
-        continuation_id=continuation,
+        continuation_id=str(continuation),
         assistant_id=chat.config.assistant_id,
     )
     return ChatWrite(state=state, records=records), command
-
-
-def _chat_of(continuation: str) -> str:
-    """The chat a continuation id names."""
-    return _parse(continuation)[0]
 
 
 def _completed(result: CompletedResult | Resumer, data: dict[str, Any], tool: str) -> CompletedResult:
@@ -162,9 +128,10 @@ class ContinuationScheduler:
         still suspending (a fast job: the worker commits the suspension right after the tool returns)
         waits up to ``wait_seconds`` for it, then raises ``ChatError(unavailable)`` (transient: retry).
         """
-        chat_id, dispatch_id = _parse(continuation)
-        change = functools.partial(_resume, continuation=continuation, dispatch_id=dispatch_id, result=result)
-        reads = [continuation_path(continuation), run_path(dispatch_id)]
+        parsed = ContinuationId.parse(continuation)
+        chat_id, dispatch_id = parsed.chat_id, parsed.dispatch_id
+        change = functools.partial(_resume, continuation=parsed, result=result)
+        reads = [continuation_path(parsed), run_path(dispatch_id)]
         deadline = time.monotonic() + self._wait_seconds
         while True:
             try:

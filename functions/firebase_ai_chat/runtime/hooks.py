@@ -14,6 +14,7 @@ done, the follow-up run not enqueued yet).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from ..models import ChatState
@@ -29,6 +30,15 @@ class CompletionEvent:
     status: ChatStatus
     data: dict[str, Any]
     meta: dict[str, Any] | None
+
+
+class HookPoint(StrEnum):
+    """The step boundaries a run reports to its hooks (each is the name of a ``RunHooks`` method)."""
+
+    AFTER_MODEL = "after_model"
+    AFTER_TOOL = "after_tool"
+    MID_STREAM = "mid_stream"
+    AFTER_FINISH = "after_finish"
 
 
 class RunHooks:

@@ -9,6 +9,7 @@ from ..engines.base import Engine, EngineReply, EngineRequest
 from ..errors import ChatError, ErrorCode
 from ..models import ChatCommand, ChatState
 from ..records import EngineContextRecord
+from .hooks import HookPoint
 from .parts import WorkerParts
 from .streaming import StreamWriter
 from .turn import Progress, ai_message_id
@@ -20,10 +21,10 @@ def stream_writer(
     chat: ChatState,
     first_index: int,
     check: Callable[[], None],
-    hook: Callable[[str], None],
+    hook: Callable[[HookPoint], None],
 ) -> StreamWriter:
     """The writer of the call's partial messages, from position ``first_index``; ``check`` raises when
-    the run must stop, ``hook("mid_stream")`` follows each write."""
+    the run must stop, ``hook(HookPoint.MID_STREAM)`` follows each write."""
     return StreamWriter(
         store=parts.store,
         chat_id=command.chat_id,
@@ -32,7 +33,7 @@ def stream_writer(
         first_index=first_index,
         message_id=lambda index: ai_message_id(command.dispatch_id, index),
         meta=chat.meta.ai_message_meta if chat.meta else None,
-        after_write=lambda: hook("mid_stream"),
+        after_write=lambda: hook(HookPoint.MID_STREAM),
         interval=parts.stream_interval,
         check=check,
     )

@@ -25,7 +25,7 @@ from ..records import Next, PendingCall, next_step
 from ..tools.context import ChatContext
 from ..tools.results import ToolResult
 from .budget import scaled
-from .hooks import CompletionEvent
+from .hooks import CompletionEvent, HookPoint
 from .model_call import ask_model, stream_writer
 from .parts import Mark, Stale, WorkerParts
 from .run_writer import RunWriter
@@ -128,7 +128,7 @@ class RunLoop:
             raise
         if reply is not None:
             self._log.info("model answered %d text(s), %d tool call(s)", len(reply.texts), len(reply.tool_calls))
-            self._hook("after_model")
+            self._hook(HookPoint.AFTER_MODEL)
         elapsed = round((time.monotonic() - started) * 1000)
         apply_reply(
             self._progress,
@@ -150,7 +150,7 @@ class RunLoop:
             started = time.monotonic()
             result, actions = self._call_tool(call)
             self._log.info("tool %s → %s", call.name, result.kind)
-            self._hook("after_tool")
+            self._hook(HookPoint.AFTER_TOOL)
             elapsed = round((time.monotonic() - started) * 1000)
             record_tool(self._progress, index, result, actions, elapsed_ms=elapsed)
             if self._progress.run.calls[index].suspended:
@@ -198,7 +198,7 @@ class RunLoop:
         ended = self._commit(done=True)
         assert ended is not None
         self._log.info("run done; chat is %s", ended.state.status.value)
-        self._hook("after_finish")
+        self._hook(HookPoint.AFTER_FINISH)
         if ended.follow is not None:
             self._parts.queue.enqueue(ended.follow)
         event = CompletionEvent(
@@ -211,6 +211,6 @@ class RunLoop:
         for hook in self._parts.hooks:
             hook.on_complete(event)
 
-    def _hook(self, point: str) -> None:
+    def _hook(self, point: HookPoint) -> None:
         for hook in self._parts.hooks:
             getattr(hook, point)(self._chat)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from ..limits import PAUSED, Price, cost_of, reached
 from ..models import ChatState
-from ..records import EngineContextRecord, ModelStep, RunState
+from ..records import EngineContextRecord, ModelStep, RunState, RunStatus
 from ..store.port import ChatStore
 from ..usage import UsageDocument, read_usage, spent, usage_path, used_up
 from .turn import Progress, ai_message, ai_message_id, defer_input
@@ -116,4 +116,4 @@ def limit_reached(progress: Progress, chat: ChatState, context: EngineContextRec
     run = progress.run
     index = run.ai_messages
     progress.messages[ai_message_id(run.dispatch_id, index)] = ai_message(chat, run.dispatch_id, index, text)
-    progress.run = run.model_copy(update={"ai_messages": index + 1, "status": "done"})
+    progress.run = run.model_copy(update={"ai_messages": index + 1, "status": RunStatus.DONE})

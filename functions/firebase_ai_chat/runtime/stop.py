@@ -26,10 +26,18 @@ from ..engines.base import AssistantText, UserInput
 from ..errors import ChatError, ErrorCode
 from ..front.stop import Messages, StopOutcome
 from ..models import Author, ChatCommand, ChatState
-from ..records import EngineContextRecord, RunState, context_path, run_path
+from ..records import (
+    ContinuationRecord,
+    ContinuationStatus,
+    EngineContextRecord,
+    RunState,
+    RunStatus,
+    context_path,
+    continuation_path,
+    run_path,
+)
 from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from ..tools.results import ToolFailure
-from .continuations import ContinuationRecord, continuation_path
 from .turn import Progress, ai_message, ai_message_id, defer_input, end_turn, to_write
 
 STOPPED_CALL = "Not run: the user stopped the answer."
@@ -78,11 +86,13 @@ def stop_run(
     for call in run.calls:
         if call.suspended:
             record = ContinuationRecord(dispatch_id=run.dispatch_id, call_id=call.call_id, tool=call.name)
-            cancelled[continuation_path(call.continuation_id)] = record.model_copy(update={"status": "cancelled"})
+            cancelled[continuation_path(call.continuation_id)] = record.model_copy(
+                update={"status": ContinuationStatus.CANCELLED}
+            )
         if call.result is None or call.suspended:
             call = call.model_copy(update={"result": ToolFailure(message=STOPPED_CALL)})
         calls.append(call)
-    progress.records.update({path: r.model_dump(mode="json", by_alias=True) for path, r in cancelled.items()})
+    progress.records.update({path: r.to_record() for path, r in cancelled.items()})
     if calls:
         progress.run = run.model_copy(update={"calls": calls})
         end_turn(progress, context(run.turn_assistant_id or progress.config.assistant_id))
@@ -90,7 +100,7 @@ def stop_run(
     assistant = progress.config.assistant_id
     answer = AssistantText(text="\n\n".join(text for _, text in sorted(partial.items()) if text))
     defer_input(progress, progress.contexts.get(assistant) or context(assistant), answer)
-    progress.run = progress.run.model_copy(update={"calls": [], "status": "done"})
+    progress.run = progress.run.model_copy(update={"calls": [], "status": RunStatus.DONE})
     progress.stopped = True
 
 

@@ -21,15 +21,19 @@ from ..handover import hand_back, hand_over
 from ..models import Author, ChatCommand, ChatConfig, ChatMessage, ChatState
 from ..records import (
     MAX_STORED_ARGUMENTS,
+    ContinuationId,
+    ContinuationRecord,
     EngineContextRecord,
     ModelCallDetail,
     ModelStep,
     PendingCall,
     RunOutcome,
     RunState,
+    RunStatus,
     ToolCallDetail,
     ToolStep,
     context_path,
+    continuation_path,
     run_path,
 )
 from ..status import ChatStatus, check_transition
@@ -37,7 +41,6 @@ from ..store.documents import ChatWrite
 from ..tools.context import HandBack, HandOver
 from ..tools.results import DataReduction, Suspended, ToolFailure, ToolResult, result_output
 from .budget import MAX_TURN_ARGUMENTS, kept_steps, scaled
-from .continuations import ContinuationRecord, continuation_id, continuation_path
 from .streaming import bounded_texts
 
 MAX_STEP_CHARS = 1000
@@ -136,7 +139,7 @@ def pending_calls(command: ChatCommand, turn: int, tool_calls: list[ToolCall], c
             result = ToolFailure(message=f"Not run: this turn's arguments are over {MAX_TURN_ARGUMENTS} characters.")
         else:
             stored += len(call.arguments)
-        ident = continuation_id(chat_id=command.chat_id, dispatch_id=command.dispatch_id, turn=turn, index=index)
+        ident = str(ContinuationId(command.chat_id, command.dispatch_id, turn, index))
         arguments = clipped(call.arguments) if result else call.arguments
         calls.append(
             PendingCall(call_id=call.call_id, name=call.name, arguments=arguments, continuation_id=ident, result=result)
@@ -178,7 +181,7 @@ def apply_reply(
             "ai_messages": run.ai_messages + len(texts),
             "steps": steps,
             "steps_omitted": omitted,
-            "status": "running" if calls else "done",
+            "status": RunStatus.RUNNING if calls else RunStatus.DONE,
             "engine": assistant.engine,
             "model": reply.model if reply else run.model,
             "input_tokens": run.input_tokens + (reply.usage.input_tokens if reply else 0),
@@ -235,7 +238,7 @@ def record_tool(
     )
     if isinstance(result, Suspended):
         record = ContinuationRecord(dispatch_id=run.dispatch_id, call_id=call.call_id, tool=call.name)
-        progress.records[continuation_path(call.continuation_id)] = record.model_dump(mode="json", by_alias=True)
+        progress.records[continuation_path(call.continuation_id)] = record.to_record()
 
 
 def end_turn(progress: Progress, owed: EngineContextRecord) -> None:
@@ -257,7 +260,13 @@ def end_turn(progress: Progress, owed: EngineContextRecord) -> None:
         next_input = [*outputs, *handed]
     progress.config = config
     progress.run = run.model_copy(
-        update={"calls": [], "input": next_input, "handover_messages": [], "status": "running", "next_config": None}
+        update={
+            "calls": [],
+            "input": next_input,
+            "handover_messages": [],
+            "status": RunStatus.RUNNING,
+            "next_config": None,
+        }
     )
 
 

@@ -36,10 +36,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel
-
 from ..errors import ErrorCode
 from ..models import ChatCommand, ErrorInfo
+from ..records import SweepRecord, sweep_path
 from ..status import ChatStatus
 from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from ..store.port import ChatStore
@@ -51,12 +50,6 @@ logger = logging.getLogger(__name__)
 
 STUCK_MESSAGE = "The assistant did not answer in time. Please try again."
 MAX_REQUEUES = 3
-
-
-class SweepRecord(BaseModel):
-    """``chats/{id}/sweeps/{dispatchId}``: how often a stuck dispatch was re-enqueued."""
-
-    count: int = 0
 
 
 class Verdict(enum.StrEnum):
@@ -121,13 +114,13 @@ class Watchdog(WatchdogTimer):
             return ChatWrite(), Check(Verdict.WAITING, next_in=self.deadline)
         if quiet_until > now:
             return ChatWrite(), Check(Verdict.WAITING, next_in=quiet_until - now)
-        path = f"sweeps/{dispatch_id}"
+        path = sweep_path(dispatch_id)
         record = read_record(snapshot, path, SweepRecord) or SweepRecord()
         if record.count >= self._max_requeues:
             error = ErrorInfo(code=ErrorCode.DEADLINE_EXCEEDED, message=STUCK_MESSAGE)
             write, failed = failing(dispatch_id, error)(snapshot)
             return write, Check(Verdict.FAILED if failed else Verdict.ENDED)
         count = record.count + 1
-        write = ChatWrite(state=chat, records={path: SweepRecord(count=count).model_dump()})
+        write = ChatWrite(state=chat, records={path: SweepRecord(count=count).to_record()})
         requeued = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, sweep=count)
         return write, Check(Verdict.REQUEUED, requeued=requeued, next_in=self.deadline)

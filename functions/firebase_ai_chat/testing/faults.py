@@ -21,11 +21,11 @@ import os
 from pathlib import Path
 
 from ..models import ChatState
-from ..runtime.hooks import RunHooks
+from ..runtime.hooks import HookPoint, RunHooks
 
 logger = logging.getLogger(__name__)
 
-POINTS = ("after_model", "after_tool", "mid_stream", "after_finish")
+POINTS = tuple(point.value for point in HookPoint)
 CRASH_EXIT_CODE = 70
 
 
