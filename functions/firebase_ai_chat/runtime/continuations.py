@@ -41,7 +41,16 @@ from ..records import (
 from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
-from ..tools.results import CompletedResult, DataReduction, Resumer, Suspended, checked, unexpected_failure
+from ..tools.results import (
+    CompletedResult,
+    DataReduction,
+    Resumer,
+    Suspended,
+    ToolFailure,
+    ToolResult,
+    checked,
+    unexpected_failure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,16 +104,20 @@ def _resume(
 
 
 def _completed(result: CompletedResult | Resumer, data: dict[str, Any], tool: str) -> CompletedResult:
-    """The result to store: a resumer's answer on ``data``; anything unstorable as a tool error."""
+    """The result to store: a resumer's answer on ``data`` (the one guard of resumers: what one raises
+    or a suspension is a tool error); anything unstorable as a tool error (the one check)."""
     if callable(result):
         try:
-            result = result(dict(data))
+            answer: ToolResult = result(dict(data))
         except Exception:
             logger.exception("the resumer of %s raised", tool)
             return unexpected_failure(tool)
-    completed = checked(result, tool)
-    if isinstance(completed, Suspended):
-        return unexpected_failure(tool)
+    else:
+        answer = result
+    if isinstance(answer, Suspended):
+        return ToolFailure(message=f"{tool} cannot suspend again when it resumes.")
+    completed = checked(answer, tool)
+    assert not isinstance(completed, Suspended)
     return completed
 
 

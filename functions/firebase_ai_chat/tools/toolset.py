@@ -16,14 +16,12 @@ from ..engines.base import ToolSpec
 from .context import ChatContext, Continuation, ToolContext
 from .dispatcher import Dispatch
 from .results import (
-    CompletedResult,
     DataReduction,
     Resumer,
     Suspended,
     ToolFailure,
     ToolResult,
     ToolValue,
-    checked,
     reduce,
     unexpected_failure,
 )
@@ -105,7 +103,7 @@ def _as_result(returned: Any, data_model: type[BaseModel], tool: str) -> ToolRes
     except (ValueError, ValidationError) as error:
         logger.warning("tool %s returned data that cannot be stored: %s", tool, error)
         return ToolFailure(message=f"{tool} returned data that cannot be stored: {_first_line(error)}.")
-    return checked(result, tool)
+    return result  # checked once, where every dispatcher's result enters the run (runtime/tool_calls.py)
 
 
 def _first_line(error: Exception) -> str:
@@ -193,15 +191,7 @@ class Toolset(Generic[DataT]):
         when the call resumes (typed) and returns what a tool returns (a data model instance is a
         reduction). Its exceptions and unstorable results become tool errors, as a tool's do."""
 
-        def resume(data: dict[str, Any]) -> CompletedResult:
-            try:
-                returned = function(self.data_model.model_validate(data))
-            except Exception:
-                logger.exception("the resumer of %s raised", tool)
-                return unexpected_failure(tool)
-            result = _as_result(returned, self.data_model, tool)
-            if isinstance(result, Suspended):
-                return ToolFailure(message=f"{tool} cannot suspend again when it resumes.")
-            return result
+        def resume(data: dict[str, Any]) -> ToolResult:  # guarded and checked where it is called (resume)
+            return _as_result(function(self.data_model.model_validate(data)), self.data_model, tool)
 
         return resume
