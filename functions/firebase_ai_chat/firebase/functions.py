@@ -20,7 +20,7 @@ from .callables import Caller, handle_call, rejected_response
 from .control_functions import ControlFunctions
 from .http_functions import HttpFunctions
 from .params import OPENAI_API_KEY
-from .process import prepare_process
+from .process import declared
 from .serving_threads import serve_threads
 from .specs import CALLABLE_ERRORS, CHAT_ERRORS, LIMIT_ERRORS, CallableSpec
 
@@ -104,11 +104,9 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
     def _callable(
         self, name: str, handler: Callable[[https_fn.CallableRequest[Any]], Any], **settings: Any
     ) -> Callable[..., Any]:
-        prepare_process()
-        handler = self._checked(handler)  # App Check's replay protection, when the app asks for it
-        handler.__name__ = handler.__qualname__ = name
-        declared = https_fn.on_call(region=self.region, **self._call_options(), **settings)
-        return _object_bodies_only(declared(handler))
+        handler = declared(name, self._checked(handler))  # App Check's replay protection, when asked
+        on_call = https_fn.on_call(region=self.region, **self._call_options(), **settings)
+        return _object_bodies_only(on_call(handler))
 
     def start_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
         """The callable ``{message, clientMessageId?}`` → ``{chatDocument, status, data}`` that starts a chat."""
@@ -193,9 +191,8 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
 
             handle_task(self.worker, request, max_attempts=self.max_attempts)
 
-        prepare_process()
         serve_threads(self.capacity.runs_per_instance, self.worker_names)
-        handler.__name__ = handler.__qualname__ = name
+        declared(name, handler)
         return tasks_fn.on_task_dispatched(
             **self._task_options(), **worker_options(self.capacity), timeout_sec=300, secrets=[OPENAI_API_KEY]
         )(handler)
@@ -216,8 +213,7 @@ class AppFunctions(HttpFunctions, ControlFunctions, Generic[DataT]):
 
                 function(payload.model_validate(request.data), delivery_of(request, max_attempts=self.max_attempts))
 
-            prepare_process()
-            handler.__name__ = handler.__qualname__ = name
+            declared(name, handler)
             return tasks_fn.on_task_dispatched(**self._task_options())(handler)
 
         return register

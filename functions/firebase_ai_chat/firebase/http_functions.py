@@ -21,7 +21,7 @@ from ..errors import ErrorCode
 from .admin import firestore_client
 from .app_check import AppCheck, refused_events_request
 from .callables import rejected_response
-from .process import prepare_process, verify_id_token
+from .process import declared, verify_id_token
 from .specs import ALLOWED_METHODS, CallableSpec
 from .stream_slots import DEFAULT_STREAMS_PER_USER, streams_collection
 
@@ -57,7 +57,6 @@ class HttpFunctions:
         (``stream_slots``); one more is refused with ``resource-exhausted`` (429)."""
         if streams_per_user is not None and streams_per_user < 1:
             raise ValueError(f"streams_per_user must be at least 1 (or None), not {streams_per_user}")
-        prepare_process()
         timeout = max_seconds + 60
 
         def handler(request: flask.Request) -> flask.Response:
@@ -77,7 +76,7 @@ class HttpFunctions:
                 request, db=db, collection=self.collection, verify=verify_id_token, max_seconds=max_seconds, lease=lease
             )
 
-        handler.__name__ = handler.__qualname__ = name
+        declared(name, handler)
         self._events = name
         cors = options.CorsOptions(cors_origins="*", cors_methods=list(ALLOWED_METHODS))
         return https_fn.on_request(region=self.region, timeout_sec=timeout, cors=cors)(handler)
@@ -102,7 +101,6 @@ class HttpFunctions:
         """The HTTP function that answers ``GET`` with ``openapi(**settings)`` as JSON, its ``servers``
         led by the address the function was reached at (on the emulators: the request's host and port;
         deployed: ``https://{region}-{project}.cloudfunctions.net``)."""
-        prepare_process()
 
         def handler(request: flask.Request) -> flask.Response:
             if request.method not in ALLOWED_METHODS:
@@ -114,7 +112,7 @@ class HttpFunctions:
             body = json.dumps(self.openapi(**{**settings, "servers": servers}), indent=2)
             return flask.Response(body, mimetype="application/json")
 
-        handler.__name__ = handler.__qualname__ = name
+        declared(name, handler)
         self._openapi = name
         cors = options.CorsOptions(cors_origins="*", cors_methods=list(ALLOWED_METHODS))
         return https_fn.on_request(region=self.region, cors=cors)(handler)

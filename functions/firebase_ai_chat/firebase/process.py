@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import firebase_admin.auth
 
@@ -20,6 +21,17 @@ def prepare_process() -> None:
     structured_logging()
     steady_local_runtime()
     firebase_app()
+
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def declared(name: str, handler: HandlerT) -> HandlerT:
+    """The one way a function of a ``ChatApp`` is declared: the process prepared (``prepare_process``)
+    and the handler named ``name`` (what the Functions emulator, the logs and the discovery show)."""
+    prepare_process()
+    handler.__name__ = handler.__qualname__ = name
+    return handler
 
 
 def verify_id_token(token: str) -> dict[str, Any]:
