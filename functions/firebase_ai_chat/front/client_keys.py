@@ -56,9 +56,7 @@ def rerun(chat_id: str, chat: ChatState, message: ChatMessage, meta: dict[str, A
     """The run of a replayed call's message, when it is the chat's live one (enqueuing it again is harmless)."""
     if not chat.is_running(message.dispatch_id):
         return None
-    return ChatCommand(
-        chat_id=chat_id, dispatch_id=message.dispatch_id, meta=meta, assistant_id=chat.config.assistant_id
-    )
+    return ChatCommand.run(chat_id, message.dispatch_id, assistant_id=chat.config.assistant_id, meta=meta)
 
 
 CREATED = "message"

@@ -18,7 +18,7 @@ from ..store.documents import ChatSnapshot, ChatWrite
 from ..usage import guarded
 from .client_keys import created_chat_id, replayed, rerun
 from .messages import user_messages
-from .parts import FrontParts, copied_meta, data_dict, metered
+from .parts import FrontParts, data_dict, metered
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +64,8 @@ def start(
     written = user_messages(
         new_id=parts.store.new_id, user_id=user_id, dispatch_id=dispatch_id, texts=messages, meta=meta, key=key
     )
-    first_run = ChatCommand(
-        chat_id=chat_id,
-        dispatch_id=dispatch_id,
-        meta=copied_meta(command_meta),
-        input=list(messages),
-        assistant_id=assistant.assistant_id,
+    first_run = ChatCommand.run(
+        chat_id, dispatch_id, assistant_id=assistant.assistant_id, texts=messages, meta=command_meta
     )
     change = functools.partial(created, state=state, messages=written, command=first_run if messages else None, key=key)
     usage: list[UsageDocument] = []

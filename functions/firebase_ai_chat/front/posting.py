@@ -54,12 +54,8 @@ def posted(
         check_transition(chat.status, ChatStatus.PROCESSING)
         dispatch_id = fresh_dispatch
         new_state = chat.model_copy(update={"status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id})
-        command = ChatCommand(
-            chat_id=chat_id,
-            dispatch_id=dispatch_id,
-            meta=copied_meta(command_meta),
-            input=list(messages),
-            assistant_id=chat.config.assistant_id,
+        command = ChatCommand.run(
+            chat_id, dispatch_id, assistant_id=chat.config.assistant_id, texts=messages, meta=command_meta
         )
     written = user_messages(
         new_id=new_id,

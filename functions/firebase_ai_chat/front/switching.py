@@ -14,7 +14,7 @@ from ..records import RunState, run_path
 from ..status import ChatStatus, check_transition
 from ..store.documents import ChatSnapshot, ChatWrite
 from .client_keys import owned
-from .parts import FrontParts, copied_meta
+from .parts import FrontParts
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +45,7 @@ def switched(
         update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
     )
     run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in messages])
-    command = ChatCommand(
-        chat_id=chat_id,
-        dispatch_id=dispatch_id,
-        meta=copied_meta(command_meta),
-        assistant_id=config.assistant_id,
-    )
+    command = ChatCommand.run(chat_id, dispatch_id, assistant_id=config.assistant_id, meta=command_meta)
     return ChatWrite(state=state, records={run_path(dispatch_id): run.to_record()}), (state, command)
 
 
@@ -106,8 +101,6 @@ def close(parts: FrontParts, *, user_id: str, chat_id: str, command_meta: Mappin
     change = functools.partial(closed, user_id=user_id, dispatch_id=dispatch_id)
     state, closing = parts.store.update(chat_id, change)
     if closing:
-        parts.queue.enqueue(
-            ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, action="close", meta=copied_meta(command_meta))
-        )
+        parts.queue.enqueue(ChatCommand.close(chat_id, dispatch_id, meta=command_meta))
         logger.info("chat closed", extra={"chatId": chat_id, "dispatchId": dispatch_id})
     return parts.result(chat_id, state)

@@ -94,9 +94,9 @@ def _resume(
     ]
     records[run_path(dispatch_id)] = run.model_copy(update={"calls": calls, "version": run.version + 1}).to_record()
     state = chat.model_copy(update={"data": completed.data}) if isinstance(completed, DataReduction) else None
-    command = ChatCommand(
-        chat_id=continuation.chat_id,
-        dispatch_id=dispatch_id,
+    command = ChatCommand.resumed(
+        continuation.chat_id,
+        dispatch_id,
         continuation_id=str(continuation),
         assistant_id=chat.config.assistant_id,
     )

@@ -132,7 +132,7 @@ def stop_committed(
         texts = [message.text for message in messages(dispatch_id, Author.USER)]
         run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in texts])
     progress = Progress(
-        command=ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id),
+        command=ChatCommand.run(chat_id, dispatch_id, assistant_id=None),
         run=run.model_copy(update={"version": run.version + 1, "writer": None}),
         data=chat.data,
         config=chat.config,

@@ -89,7 +89,7 @@ def finish(chat: ChatState, chat_id: str) -> Finish:
         return Finish(chat.model_copy(update={"status": ChatStatus.COMPLETE}), None, RunOutcome.COMPLETE)
     if chat.next_dispatch_id:
         state = chat.model_copy(update={"latest_dispatch_id": chat.next_dispatch_id, "next_dispatch_id": None})
-        follow = ChatCommand(chat_id=chat_id, dispatch_id=chat.next_dispatch_id, assistant_id=chat.config.assistant_id)
+        follow = ChatCommand.run(chat_id, chat.next_dispatch_id, assistant_id=chat.config.assistant_id)
         return Finish(state, follow, RunOutcome.USER_INPUT)
     check_transition(chat.status, ChatStatus.USER_INPUT)
     return Finish(chat.model_copy(update={"status": ChatStatus.USER_INPUT}), None, RunOutcome.USER_INPUT)

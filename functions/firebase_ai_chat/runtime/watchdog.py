@@ -7,7 +7,7 @@ chat, a post, a hand-over with messages: a post queued behind a run arms the dis
 answer it), so no crash between that commit and the run's enqueue leaves a run unwatched; a
 watchdog armed for a dispatch that never starts finds it so and ends (one read).
 
-When a watchdog (``ChatCommand(action="watchdog", watch=n)``) arrives, ``deadline`` after it was
+When a watchdog (``ChatCommand.watchdog(..., watch=n)``) arrives, ``deadline`` after it was
 armed, it reads the chat:
 
 - the chat is gone, not ``processing``, or runs and queues neither this dispatch: the run ended or
@@ -122,5 +122,5 @@ class Watchdog(WatchdogTimer):
             return write, Check(Verdict.FAILED if failed else Verdict.ENDED)
         count = record.count + 1
         write = ChatWrite(state=chat, records={path: SweepRecord(count=count).to_record()})
-        requeued = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, sweep=count)
+        requeued = ChatCommand.requeued(chat_id, dispatch_id, sweep=count)
         return write, Check(Verdict.REQUEUED, requeued=requeued, next_in=self.deadline)

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..engines.base import Engine
 from ..errors import ChatError, ErrorCode
-from ..models import AssistantConfig, ChatCommand, ErrorInfo
+from ..models import AssistantConfig, ChatCommand, CommandAction, ErrorInfo
 from ..records import run_path
 from ..status import ChatStatus
 from ..store.port import ChatStore
@@ -129,18 +129,18 @@ class ChatWorker:
         log = _Log(logger, {"chatId": command.chat_id, "dispatchId": command.dispatch_id})
         via = f" (queue {delivery.queue})" if delivery.queue else ""
         log.info("%s: attempt %d of %d%s", command.action, delivery.attempt + 1, delivery.max_attempts, via)
-        if command.action == "watchdog":  # an error is retried: a watchdog never fails the chat itself
+        if command.action is CommandAction.WATCHDOG:  # an error is retried: a watchdog never fails the chat itself
             log.info("watchdog %s: %s", command.watch, self._watchdog.check(command).verdict.value)
             return
         mark = Mark(writer=uuid.uuid4().hex)
         try:
-            if command.action == "close":
+            if command.action is CommandAction.CLOSE:
                 self._close(command, log)
             else:
                 RunLoop(self._parts, command, mark, log).run()
         except Stale:
             log.info("stale or duplicate command: nothing to do")
-            if command.action == "run":
+            if command.action is CommandAction.RUN:
                 self._kick(command, log)
         except ChatError as error:
             if not (error.permanent or delivery.is_last):
@@ -167,9 +167,7 @@ class ChatWorker:
         ):
             return
         log.info("the live dispatch %s has not started: enqueuing it", chat.latest_dispatch_id)
-        follow = ChatCommand(
-            chat_id=command.chat_id, dispatch_id=chat.latest_dispatch_id, assistant_id=chat.config.assistant_id
-        )
+        follow = ChatCommand.run(command.chat_id, chat.latest_dispatch_id, assistant_id=chat.config.assistant_id)
         self._parts.queue.enqueue(follow)
 
     def _close(self, command: ChatCommand, log: _Log) -> None:

@@ -24,5 +24,5 @@ class WatchdogTimer:
 
     def arm(self, chat_id: str, dispatch_id: str, *, watch: int = 0, delay: timedelta | None = None) -> None:
         """Enqueue the ``watch``-th watchdog of ``dispatch_id``, due ``delay`` (default: the deadline) from now."""
-        command = ChatCommand(chat_id=chat_id, dispatch_id=dispatch_id, action="watchdog", watch=watch)
+        command = ChatCommand.watchdog(chat_id, dispatch_id, watch=watch)
         self._queue.enqueue(command, delay=max(delay if delay is not None else self.deadline, MIN_DELAY))
