@@ -58,7 +58,7 @@ CompletedResult = ToolValue | DataReduction | ToolFailure
 MAX_FAILURE_CHARS = 2000
 """A ``ToolFailure`` message longer than this is cut (it is stored and sent to the model)."""
 
-Resumer = Callable[[dict[str, Any]], "ToolResult"]
+Resumer = Callable[[dict[str, Any]], ToolResult]
 """Computes a suspended call's result from the chat data as it is when the call resumes (what it
 raises, a suspension or an unstorable result becomes a tool error there: ``runtime/continuations.py``)."""
 
