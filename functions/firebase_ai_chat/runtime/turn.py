@@ -233,7 +233,7 @@ def record_tool(
             "steps": steps,
             "steps_omitted": omitted,
             "next_config": config if config != before else run.next_config,
-            "status": "suspended" if isinstance(result, Suspended) else run.status,
+            "status": RunStatus.SUSPENDED if isinstance(result, Suspended) else run.status,
         }
     )
     if isinstance(result, Suspended):
