@@ -12,15 +12,22 @@ from hypothesis import strategies as st
 from firebase_ai_chat.events.cursor import LAST_EVENT_ID_PATTERN, Held, chat_tag, id_hash
 from firebase_ai_chat.events.log import ChatEventLog, Event, EventCursor, EventKind, MessageKey, MessageVersion
 from firebase_ai_chat.events.view import ChatView
+from firebase_ai_chat.models import Author, ChatConfig, ChatMessage, ChatState
+from firebase_ai_chat.status import ChatStatus
+
+CALCULATOR = ChatConfig(engine="offline", assistant_id="calculator", dispatcher_id="calculator")
 
 
-def chat(status: str, total: int = 0) -> dict[str, Any]:
-    return {"status": status, "data": {"sum": total}, "config": {"assistantId": "calculator"}}
+def chat(status: str, total: int = 0) -> ChatState:
+    return ChatState(
+        user_id="u", status=ChatStatus(status), data={"sum": total}, config=CALCULATOR, latest_dispatch_id="d"
+    )
 
 
 def message(updated: int, message_id: str, text: str, *, created: int = 0, streaming: bool = False) -> MessageVersion:
     key = MessageKey(updated=updated, created=created or updated, index=0, id=message_id)
-    return MessageVersion(key=key, document={"author": "ai", "text": text, "streaming": streaming})
+    answer = ChatMessage(user_id="u", author=Author.AI, text=text, dispatch_id="d", streaming=streaming)
+    return MessageVersion(key=key, message=answer)
 
 
 def test_an_event_id_is_a_cursor_that_reads_back() -> None:
@@ -192,9 +199,7 @@ class FakeChat:
             self.version = self.time
 
     def _write(self, message_id: str, text: str, *, streaming: bool) -> None:
-        key = MessageKey(updated=self.time, created=self.time, index=0, id=message_id)
-        document = {"author": "ai", "text": text, "streaming": streaming}
-        self.messages[message_id] = MessageVersion(key=key, document=document)
+        self.messages[message_id] = message(self.time, message_id, text, streaming=streaming)
 
     def feed(self, log: ChatEventLog) -> list[Event]:
         """What a listener of each target delivers now."""

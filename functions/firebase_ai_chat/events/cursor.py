@@ -21,7 +21,8 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+
+from ..models import ChatMessage
 
 _ID = r"[!-~]*"  # a message id: printable ASCII (the library's ids are letters, digits, _ and -)
 _N = "([0-9]+)"  # not \d: in Python it matches every script's digits, in a JSON Schema ASCII only
@@ -64,11 +65,11 @@ class MessageVersion:
     """A message document as a listener saw it."""
 
     key: MessageKey
-    document: dict[str, Any]
+    message: ChatMessage
 
     @property
     def streaming(self) -> bool:
-        return bool(self.document.get("streaming"))
+        return self.message.streaming
 
 
 @dataclass(frozen=True)

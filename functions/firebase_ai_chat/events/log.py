@@ -43,7 +43,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..models import ErrorInfo, Model
+from ..models import ChatState, ErrorInfo, Model
 from ..status import ChatStatus
 from .cursor import EventCursor as EventCursor
 from .cursor import MessageKey as MessageKey
@@ -141,28 +141,28 @@ class Event:
         return f"event: {self.kind.value}\nid: {self.id}\ndata: {body}\n\n"
 
 
-def status_event(document: dict[str, Any]) -> StatusEvent:
-    """The ``status`` event of a chat document."""
+def status_event(chat: ChatState) -> StatusEvent:
+    """The ``status`` event of a chat."""
     return StatusEvent(
-        status=document["status"],
-        data=document.get("data") or {},
-        assistant_id=(document.get("config") or {}).get("assistantId", ""),
-        error=document.get("error") if document.get("status") == ChatStatus.FAILED else None,
-        stop_requested=True if document.get("stopRequested") else None,
-        stopped_dispatch_id=document.get("stoppedDispatchId"),
+        status=chat.status,
+        data=chat.data,
+        assistant_id=chat.config.assistant_id,
+        error=chat.error if chat.status is ChatStatus.FAILED else None,
+        stop_requested=True if chat.stop_requested else None,
+        stopped_dispatch_id=chat.stopped_dispatch_id,
     )
 
 
 def message_event(version: MessageVersion) -> MessageEvent:
     """The ``message`` event of a message version."""
-    doc = version.document
+    message = version.message
     return MessageEvent(
         id=version.key.id,
-        author=doc.get("author", ""),
-        text=doc.get("text", ""),
-        streaming=version.streaming,
-        stopped=True if doc.get("stopped") else None,
-        meta=doc.get("meta"),
+        author=message.author,
+        text=message.text,
+        streaming=message.streaming,
+        stopped=True if message.stopped else None,
+        meta=message.meta,
     )
 
 
@@ -175,14 +175,14 @@ class ChatEventLog:
         self.follow = follow
         self.finished = False
         self.held: HeldMessages | None = None  # what the client holds: known once both listeners answered
-        self._chat: tuple[int, dict[str, Any]] | None = None
+        self._chat: tuple[int, ChatState] | None = None
         self._first: tuple[list[MessageVersion], int] | None = None  # the messages before the chat was known
         self._messages_seen_at = -1  # the messages listener's read time (microseconds)
         self._streams_waited = False
 
-    def chat_changed(self, version: int, document: dict[str, Any]) -> list[Event]:
-        """The chat document at update time ``version``."""
-        self._chat = (version, document)
+    def chat_changed(self, version: int, chat: ChatState) -> list[Event]:
+        """The chat document (typed) at update time ``version``."""
+        self._chat = (version, chat)
         if self.held is None:
             return self._start()
         return self._status() + self._done()
@@ -233,9 +233,9 @@ class ChatEventLog:
         """``status`` when the chat changed since the last one sent."""
         if self._chat is None or self._chat[0] <= self.cursor.chat:
             return []
-        version, document = self._chat
+        version, chat = self._chat
         self.cursor = replace(self.cursor, chat=version)
-        return [self._event(EventKind.STATUS, status_event(document))]
+        return [self._event(EventKind.STATUS, status_event(chat))]
 
     def ends_at(self, status: ChatStatus) -> bool:
         """Whether the stream ends (with ``done``) when the chat is in ``status``."""
@@ -269,9 +269,8 @@ class ChatEventLog:
         """The chat's version and status when the stream ends at them (not yet finished)."""
         if self.finished or self._chat is None:
             return None
-        version, document = self._chat
-        status = ChatStatus(document["status"])
-        return (version, status) if self.ends_at(status) else None
+        version, chat = self._chat
+        return (version, chat.status) if self.ends_at(chat.status) else None
 
     def _done(self) -> list[Event]:
         """``done`` once the chat is idle (or, when following, ended), the messages caught up with it, and

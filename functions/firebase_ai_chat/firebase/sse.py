@@ -37,6 +37,7 @@ from google.cloud.firestore import FieldFilter
 
 from ..errors import ErrorCode
 from ..events.log import ChatEventLog, Event, MessageKey, MessageVersion
+from ..models import ChatMessage, ChatState
 from ..status import ChatStatus
 from .callables import rejected_response
 from .events_request import EventsError, EventsRequest, events_request
@@ -65,7 +66,7 @@ def message_version(snapshot: Any) -> MessageVersion:
         index=int(document.get("inBatchSortIndex") or 0),
         id=snapshot.id,
     )
-    return MessageVersion(key=key, document=document)
+    return MessageVersion(key=key, message=ChatMessage.model_validate(document))
 
 
 def messages_query(db: Any, chat: str, uid: str) -> Any:
@@ -143,7 +144,7 @@ class ChatEventStream:
             self._updates.put(self.log.chat_deleted)
         for snapshot in found:
             version, document = micros(snapshot.update_time), snapshot.to_dict() or {}
-            self._updates.put(functools.partial(self.log.chat_changed, version, document))
+            self._updates.put(functools.partial(self.log.chat_changed, version, ChatState.model_validate(document)))
 
     def _on_messages(self, snapshots: list[Any], _changes: Any, read_time: Any) -> None:
         versions = [message_version(snapshot) for snapshot in snapshots]
@@ -203,7 +204,7 @@ def nothing_new(db: Any, checked: EventsRequest, chat: Any, follow: bool) -> boo
         return False
     if cursor.held.streaming == 0:
         return True
-    events = log.chat_changed(version, chat.to_dict() or {})
+    events = log.chat_changed(version, ChatState.model_validate(chat.to_dict() or {}))
     events += log.messages_changed(*read_messages(messages_query(db, checked.chat, checked.uid), version))
     events += log.stop_waiting_for_streams()
     return [event.id for event in events] == [str(cursor)]
