@@ -12,7 +12,7 @@ at once, each in a thread (function concurrency, 2nd gen; it needs at least one 
   take (without ``max_instances``, Cloud Tasks' own default, 1000);
 - ``queues`` worker functions, each with its own task queue and the settings above (Cloud Tasks
   dispatches at most 500 tasks per second per queue): a chat always goes to the same one
-  (``routed_queue``).
+  (``tasks/routed.py``).
 
 So the app answers at most ``queues * runs_per_instance * max_instances`` runs at once; at 5-15 s
 a run that is ``runs / 15`` to ``runs / 5`` turns per second. The default (16 * 50 = 800 runs at

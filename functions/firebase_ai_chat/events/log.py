@@ -9,7 +9,7 @@ Events are versions of documents and what happened to them:
 - ``done``: the turn is over (the chat waits for the user, or ended), then the stream ends;
 - ``deleted``: the chat no longer exists, then the stream ends.
 
-Every event has an id, an ``EventCursor`` (``event_cursor.py``): the last chat version and
+Every event has an id, an ``EventCursor`` (``cursor.py``): the last chat version and
 message version sent, and a summary of the messages the client holds. A client that reconnects
 with ``Last-Event-ID`` gets every document changed after that point once, at its newest version
 (nothing lost, nothing repeated: streamed text it missed arrives as one event with the text so

@@ -179,7 +179,7 @@ class ChatApp(AppFunctions[DataT]):
     @once
     def queue(self) -> TaskQueue:
         """The worker's task queues: Cloud Tasks unless the app was given one; with several
-        (``capacity.queues``) each chat's commands go to the queue its id picks (``routed_queue``)."""
+        (``capacity.queues``) each chat's commands go to the queue its id picks (``tasks/routed.py``)."""
         if self._queue is not None:
             return self._queue
         from ..tasks import CloudTasksQueue

@@ -56,7 +56,7 @@ CompletionHandler = Callable[[CompletionEvent], None]
 @dataclass(frozen=True)
 class Delivery:
     """How this task arrived: ``attempt`` counts from 0 (Cloud Tasks' ``X-CloudTasks-TaskRetryCount``);
-    ``queue``: the queue it came from (``X-CloudTasks-QueueName``; one of several: ``routed_queue``)."""
+    ``queue``: the queue it came from (``X-CloudTasks-QueueName``; one of several: ``tasks/routed.py``)."""
 
     attempt: int = 0
     max_attempts: int = 1

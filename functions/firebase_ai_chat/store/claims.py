@@ -1,7 +1,7 @@
 """A run's claim on its chat: posts can never keep a run from committing.
 
 Every writer of a chat writes its document and commits on the version it
-read (``store.py``). A run commits a few times per turn; a post commits once.
+read (``port.py``). A run commits a few times per turn; a post commits once.
 Under a stream of posts (a client posting back to back, or many clients at
 once) a post can land between the run's read and its commit every time, so
 the run would lose every retry and its chat would stall. So a run that lost

@@ -7,7 +7,7 @@ budget (``AssistantConfig.context_tokens``, see ``context_budget.py``); a tool
 call is never sent without its output. The persisted history is trimmed the
 same way, so the context record stays small. With ``stream=True`` (the
 default) text deltas are reported as they arrive and tool calls are assembled
-by the SDK's stream helper. Client settings: ``openai_client.py``.
+by the SDK's stream helper. Client settings: ``client.py``.
 """
 
 from __future__ import annotations

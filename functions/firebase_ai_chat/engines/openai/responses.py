@@ -5,7 +5,7 @@ id and each turn sends only the new input (user messages, function call
 outputs) with ``previous_response_id``. Instructions and tools are sent every
 turn (the API does not carry instructions over). With ``stream=True`` (the
 default) text deltas are reported as they arrive; the final reply is the
-SDK's assembled response either way. Client settings: ``openai_client.py``.
+SDK's assembled response either way. Client settings: ``client.py``.
 """
 
 from __future__ import annotations
