@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from .._faces import face
 
 if TYPE_CHECKING:
+    from .assistants import AssistantSpec as AssistantSpec
+    from .assistants import Handoffs as Handoffs
     from .continuations import ContinuationScheduler as ContinuationScheduler
     from .hooks import CompletionEvent as CompletionEvent
     from .hooks import RunHooks as RunHooks
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from .worker import Delivery as Delivery
 
 _HOMES = {
+    "assistants": ("AssistantSpec", "Handoffs"),
     "worker": ("ChatWorker", "Delivery"),
     "continuations": ("ContinuationScheduler",),
     "hooks": ("CompletionEvent", "RunHooks"),
@@ -23,10 +26,12 @@ if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all __ge
     __getattr__, __dir__ = face(__name__, globals(), _HOMES)
 
 __all__ = [
+    "AssistantSpec",
     "ChatWorker",
     "CompletionEvent",
     "ContinuationScheduler",
     "Delivery",
+    "Handoffs",
     "RunHooks",
     "stop_committed",
 ]

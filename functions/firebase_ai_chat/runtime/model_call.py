@@ -47,7 +47,7 @@ def ask_model(
     inputs = [*context.pending, *progress.run.input]
     if not inputs:
         return None
-    dispatcher = parts.dispatchers.get(assistant.dispatcher_id)
+    dispatcher = parts.assistants.tools(assistant.dispatcher_id)
     request = EngineRequest(
         assistant=assistant,
         input=inputs,

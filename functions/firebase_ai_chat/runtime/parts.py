@@ -7,15 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..engines.base import Engine
-from ..models import AssistantConfig
 from ..records import RunState, run_path
 from ..store.documents import Loaded, read_record
 from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
-from ..tools.dispatcher import ToolsDispatcher
+from .assistants import Assistants
 from .hooks import RunHooks
 from .spending import Spending
-from .tool_calls import Handoffs
 
 
 class Stale(Exception):  # noqa: N818 - a state, not an error
@@ -32,17 +30,15 @@ class Mark:
 
 @dataclass(frozen=True)
 class WorkerParts:
-    """What every delivery uses: the store, the queue, the engines, the tools and the hooks."""
+    """What every delivery uses: the store, the queue, the engines, the assistants and the hooks."""
 
     store: ChatStore
     queue: TaskQueue
     engines: Mapping[str, Engine]
-    dispatchers: Mapping[str, ToolsDispatcher]
+    assistants: Assistants
     hooks: tuple[RunHooks, ...]
     max_tool_calls: int
     stream_interval: float
-    assistants: Mapping[str, AssistantConfig]
-    handoffs: Mapping[str, Handoffs]
     spending: Spending | None = None
     """Limits and the switch (``spending``); ``None``: the run is never metered."""
 

@@ -164,9 +164,7 @@ class RunLoop:
             assistant=self._progress.config.assistant,
         )
         return run_call(
-            self._parts.dispatchers,
-            assistants=self._parts.assistants,
-            handoffs=self._parts.handoffs,
+            self._parts.assistants,
             config=self._progress.config,
             context=context,
             data=self._progress.data,

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..models import AssistantConfig, ChatConfig
+from ..models import ChatConfig
 from ..records import PendingCall
 from ..tools.context import ChatContext, Continuation, HandBack, HandOver
-from ..tools.dispatcher import ToolsDispatcher
 from ..tools.results import ToolFailure, ToolResult, checked, unexpected_failure
+from .assistants import Assistants
+from .assistants import Handoffs as Handoffs  # its home before 0.3
 
 Actions = tuple[HandOver | HandBack, ...]
 
 
 def call_tool(
-    dispatchers: Mapping[str, ToolsDispatcher],
+    assistants: Assistants,
     *,
     config: ChatConfig,
     context: ChatContext,
@@ -33,7 +33,7 @@ def call_tool(
     log: logging.LoggerAdapter[Any],
 ) -> tuple[ToolResult, Actions]:
     """Run ``call`` with the tools of ``config``'s dispatcher on ``data``."""
-    dispatcher = dispatchers.get(config.dispatcher_id)
+    dispatcher = assistants.tools(config.dispatcher_id)
     if dispatcher is None:
         return ToolFailure(message=f"No tools are available ({call.name})."), ()
     try:
@@ -44,19 +44,9 @@ def call_tool(
     return checked(dispatched.result, call.name), dispatched.actions
 
 
-@dataclass(frozen=True)
-class Handoffs:
-    """Where an assistant may hand the chat: ``to`` these assistants, and back if ``back``."""
-
-    to: frozenset[str] = frozenset()
-    back: bool = False
-
-
-def resolved(
-    actions: Actions, *, current: str, assistants: Mapping[str, AssistantConfig], rules: Mapping[str, Handoffs]
-) -> Actions | ToolFailure:
+def resolved(actions: Actions, *, current: str, assistants: Assistants) -> Actions | ToolFailure:
     """``actions`` with assistant names made configs; a tool error for one the current assistant may not take."""
-    rule = rules.get(current)
+    rule = assistants.rule(current)
     out: list[HandOver | HandBack] = []
     for action in actions:
         if isinstance(action, HandBack):
@@ -68,9 +58,10 @@ def resolved(
         if rule is not None and name not in rule.to:
             return ToolFailure(message=f"{current} cannot hand the chat over to {name}.")
         if isinstance(action.assistant, str):
-            if name not in assistants:
+            config = assistants.config(name)
+            if config is None:
                 return ToolFailure(message=f"There is no assistant named {name}.")
-            action = dataclasses.replace(action, assistant=assistants[name])
+            action = dataclasses.replace(action, assistant=config)
         out.append(action)
     return tuple(out)
 
@@ -87,10 +78,8 @@ def with_request(actions: Actions, user_texts: Callable[[], Sequence[str]]) -> A
 
 
 def run_call(
-    dispatchers: Mapping[str, ToolsDispatcher],
+    assistants: Assistants,
     *,
-    assistants: Mapping[str, AssistantConfig],
-    handoffs: Mapping[str, Handoffs],
     config: ChatConfig,
     context: ChatContext,
     data: dict[str, Any],
@@ -100,8 +89,8 @@ def run_call(
 ) -> tuple[ToolResult, Actions]:
     """``call`` run (``call_tool``) and the hand-overs it asked for checked against the rules
     (``resolved``): a refused hand-over is the call's result instead."""
-    result, actions = call_tool(dispatchers, config=config, context=context, data=data, call=call, log=log)
-    allowed = resolved(actions, current=config.assistant_id, assistants=assistants, rules=handoffs)
+    result, actions = call_tool(assistants, config=config, context=context, data=data, call=call, log=log)
+    allowed = resolved(actions, current=config.assistant_id, assistants=assistants)
     if isinstance(allowed, ToolFailure):
         return allowed, ()
     return result, with_request(allowed, user_texts)

@@ -35,13 +35,13 @@ from ..status import ChatStatus
 from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
 from ..tools.dispatcher import ToolsDispatcher
+from .assistants import Assistants, AssistantSpec, Handoffs
 from .failing import failing
 from .hooks import CompletionEvent, RunHooks
 from .parts import Mark, Stale, WorkerParts
 from .run_loop import RunLoop
 from .spending import Spending
 from .streaming import STREAM_INTERVAL
-from .tool_calls import Handoffs
 from .watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
@@ -99,12 +99,15 @@ class ChatWorker:
         on_complete: CompletionHandler | None = None,
         max_tool_calls: int = MAX_TOOL_CALLS,
         stream_interval: float = STREAM_INTERVAL,
-        assistants: Sequence[AssistantConfig] = (),
+        assistants: Sequence[AssistantSpec | AssistantConfig] = (),
         handoffs: Mapping[str, Handoffs] | None = None,
         spending: Spending | None = None,
         watchdog: Watchdog | None = None,
     ) -> None:
-        """``assistants`` are the ones a tool may hand over to by name; ``handoffs`` limit where each
+        """``assistants``: one ``AssistantSpec`` per assistant (its config, tools and hand-over rules; a
+        bare config is an assistant a tool may hand over to by name, with tools from ``dispatchers``).
+        ``dispatchers`` (tools by dispatcher id) and ``handoffs`` (rules by name) are the same by map,
+        for custom wiring; ``handoffs`` limit where each
         assistant may hand the chat (an assistant not named there may hand it anywhere); ``spending``
         meters runs against the users' limits and the global switch (see ``spending``); ``watchdog``
         checks the runs its tasks name (default: ``watchdog.Watchdog`` on this store and queue)."""
@@ -114,12 +117,10 @@ class ChatWorker:
             store=store,
             queue=queue,
             engines=dict(engines),
-            dispatchers=dict(dispatchers or {}),
+            assistants=Assistants(assistants, dispatchers=dispatchers, handoffs=handoffs),
             hooks=all_hooks,
             max_tool_calls=max_tool_calls,
             stream_interval=stream_interval,
-            assistants={assistant.assistant_id: assistant for assistant in assistants},
-            handoffs=dict(handoffs or {}),
             spending=spending,
         )
 
