@@ -32,9 +32,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 
 from firebase_ai_chat import AssistantChat, ChatWorker
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.engines.base import EngineReply, EngineRequest, TextSink
 from firebase_ai_chat.engines.offline import OfflineEngine
-from firebase_ai_chat.models import ChatCommand, ChatMessage
+from firebase_ai_chat.models import ChatMessage
 from firebase_ai_chat.runtime.worker import Delivery
 from firebase_ai_chat.store.port import ChatStore
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue

@@ -23,9 +23,10 @@ from firebase_ai_chat import (
     ErrorCode,
     RunHooks,
 )
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.engines.base import Engine, ToolSpec
 from firebase_ai_chat.engines.offline import OfflineEngine, Phrase
-from firebase_ai_chat.models import ChatCommand, ChatMessage
+from firebase_ai_chat.models import ChatMessage
 from firebase_ai_chat.runtime import stop_committed
 from firebase_ai_chat.runtime.streaming import STREAM_INTERVAL
 from firebase_ai_chat.runtime.watchdog import Watchdog

@@ -6,8 +6,8 @@ The scenarios of queued posts against the tool-call cap are in ``test_core.py`` 
 
 from __future__ import annotations
 
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.engines.base import ToolCall
-from firebase_ai_chat.models import ChatCommand
 from firebase_ai_chat.records import MAX_STORED_ARGUMENTS
 from firebase_ai_chat.runtime.budget import MAX_STEPS, MAX_TURN_ARGUMENTS, kept_steps
 from firebase_ai_chat.runtime.turn import pending_calls

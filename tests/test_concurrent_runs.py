@@ -13,9 +13,9 @@ from typing import Any
 from crew import PHRASES, Crew
 from support import wait_until
 
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.engines.base import EngineReply, EngineRequest, TextSink
 from firebase_ai_chat.engines.offline import OfflineEngine
-from firebase_ai_chat.models import ChatCommand
 from firebase_ai_chat.runtime.worker import Delivery
 from firebase_ai_chat.status import ChatStatus
 from firebase_ai_chat.testing.streamed import Streamed

@@ -6,9 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from firebase_ai_chat import AssistantConfig, ChatError, ChatStatus, ErrorCode
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.models import (
     MAX_MESSAGE_LENGTH,
-    ChatCommand,
     ChatConfig,
     ChatDocumentInput,
     ChatState,

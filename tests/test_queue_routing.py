@@ -14,8 +14,8 @@ from crew import CALC, PHRASES, Total
 
 import firebase_ai_chat
 from firebase_ai_chat import AssistantChat, ChatWorker
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.engines.offline import OfflineEngine
-from firebase_ai_chat.models import ChatCommand
 from firebase_ai_chat.runtime.continuations import ContinuationScheduler
 from firebase_ai_chat.tasks.routed import RoutedQueue, queue_index
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue

@@ -20,7 +20,8 @@ from google.cloud import firestore
 from support import ChatWatcher, count, database_fingerprint, wait_until
 
 from firebase_ai_chat import AssistantConfig, ChatStatus
-from firebase_ai_chat.models import Author, ChatCommand, ChatMessage, ChatState
+from firebase_ai_chat.commands import ChatCommand
+from firebase_ai_chat.models import Author, ChatMessage, ChatState
 from firebase_ai_chat.runtime.watchdog import Verdict, Watchdog
 from firebase_ai_chat.store.documents import ChatWrite
 from firebase_ai_chat.store.firestore import FirestoreChatStore

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from firebase_admin import functions
 
-from firebase_ai_chat.models import ChatCommand
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.tasks import CloudTasksQueue, cloud_tasks
 
 WATCHDOG = ChatCommand(chat_id="c", dispatch_id="d", action="watchdog", watch=2)

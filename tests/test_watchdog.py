@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from crew import Crew
 from support import count
 
-from firebase_ai_chat.models import ChatCommand
+from firebase_ai_chat.commands import ChatCommand
 from firebase_ai_chat.runtime.watchdog import MAX_REQUEUES, STUCK_MESSAGE, Verdict
 from firebase_ai_chat.tasks.watchdog_timer import WATCHDOG_DEADLINE
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from firebase_ai_chat._once import once
 from firebase_ai_chat.capacity import Capacity
 from firebase_ai_chat.firebase.app import Assistant, ChatApp
-from firebase_ai_chat.firebase.functions import worker_options
 from firebase_ai_chat.firebase.serving_threads import serve_threads, threads_now
+from firebase_ai_chat.firebase.task_functions import worker_options
 from firebase_ai_chat.tasks import CloudTasksQueue
 from firebase_ai_chat.tasks.routed import RoutedQueue
 from firebase_ai_chat.testing import InMemoryChatStore, InMemoryTaskQueue
@@ -110,7 +110,9 @@ def test_shared_parts_are_built_once_however_many_runs_ask_at_once() -> None:
 
 
 def test_an_app_on_several_queues_enqueues_on_its_worker_functions_queues(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("firebase_ai_chat.firebase.app.firebase_app", lambda: None)  # no Admin SDK app: nothing is sent
+    monkeypatch.setattr(
+        "firebase_ai_chat.firebase.app_runtime.firebase_app", lambda: None
+    )  # no Admin SDK app: nothing is sent
     assistants = [Assistant(name="helper", instructions="Help.")]
     several = ChatApp(data=Note, assistants=assistants, worker="helperWorker", region="europe-west1",
                       store=InMemoryChatStore(), capacity=Capacity(queues=3))  # fmt: skip
@@ -125,7 +127,9 @@ def test_an_app_on_several_queues_enqueues_on_its_worker_functions_queues(monkey
 def test_an_app_on_several_queues_refuses_to_enqueue_when_a_worker_function_is_not_declared(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("firebase_ai_chat.firebase.app.firebase_app", lambda: None)  # no Admin SDK app: nothing is sent
+    monkeypatch.setattr(
+        "firebase_ai_chat.firebase.app_runtime.firebase_app", lambda: None
+    )  # no Admin SDK app: nothing is sent
     assistants = [Assistant(name="helper", instructions="Help.")]
     app = ChatApp(data=Note, assistants=assistants, worker="helperWorker", store=InMemoryChatStore(),
                   capacity=Capacity(queues=3))  # fmt: skip

@@ -21,60 +21,47 @@ name them ``{collection}/{chatId}``.
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from .._once import once
 from ..capacity import Capacity, from_concurrency
 from ..engines.base import Engine
 from ..engines.offline import Phrase
+from ..errors import ErrorCode
 from ..limits import Limits, Price, usage_collection
 from ..models import CHATS, AssistantConfig, ChatMeta
-from ..store.retention import expiry
-from ..tasks.routed import RoutedQueue
+from ..store.deletion import DeletedData
 from ..tools.results import CompletedResult, Resumer
-from .admin import firebase_app, firestore_client
+from .admin import firestore_client
 from .app_check import AppCheck, app_check_setting
-from .assistants import APP_ENGINE, NamedEngine, assistant_config, check_assistants
+from .app_runtime import AppRuntime
 from .assistants import Assistant as Assistant  # re-exported: the app author's name for it
+from .assistants import assistant_config, check_assistants
 from .callables import Caller as Caller  # re-exported: what an app's own callables receive
-from .control_functions import STREAMS_DOCUMENT, USAGE_DOCUMENT
-from .functions import AppFunctions
+from .functions import CallableFunctions
+from .http_functions import HttpFunctions
 from .params import CHAT_PAUSED
-from .specs import CallableSpec
+from .settings import AppSettings
+from .specs import Catalog
+from .task_functions import TaskFunctions
+from .user_data import STREAMS_DOCUMENT, USAGE_DOCUMENT
 
 if TYPE_CHECKING:
     from ..front.chat import AssistantChat
-    from ..front.stop import Messages, StopOutcome
-    from ..runtime.continuations import ContinuationScheduler
     from ..runtime.hooks import CompletionEvent, RunHooks
-    from ..runtime.worker import ChatWorker
-    from ..store.documents import ChatSnapshot, ChatWrite
+    from ..runtime.worker import ChatWorker, Delivery
     from ..store.port import ChatStore
     from ..tasks.port import TaskQueue
-
-logger = logging.getLogger(__name__)
 
 DataT = TypeVar("DataT", bound=BaseModel)
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
 
-def _stop_committed(
-    snapshot: ChatSnapshot, *, chat_id: str, dispatch_id: str, messages: Messages
-) -> tuple[ChatWrite, StopOutcome]:
-    """The runtime's stop of a run no worker stops, imported when a stop first needs it (the callables
-    load no run loop at start)."""
-    from ..runtime.stop import stop_committed
-
-    return stop_committed(snapshot, chat_id=chat_id, dispatch_id=dispatch_id, messages=messages)
-
-
-class ChatApp(AppFunctions[DataT]):
+class ChatApp(Generic[DataT]):
     """An app's chats: its data model, its assistants (the first answers new chats), its functions.
 
     ``store``, ``queue`` and ``engine`` replace Firestore, Cloud Tasks and the engine chosen at
@@ -94,7 +81,11 @@ class ChatApp(AppFunctions[DataT]):
 
     ``capacity``: how many runs the worker answers at once (``capacity.py``; README "Sizing the
     worker"). ``concurrency=N`` (deprecated) is ``Capacity(runs_per_instance=N, max_instances=1)``:
-    N runs at once in the whole app, as it meant before."""
+    N runs at once in the whole app, as it meant before.
+
+    Composed of its ``settings`` (``AppSettings``), its ``runtime`` (``AppRuntime``: store, queues,
+    front API, worker) and the declarers of its functions (callables, task functions, HTTP
+    functions); each method below hands over to one of them."""
 
     def __init__(
         self,
@@ -122,125 +113,150 @@ class ChatApp(AppFunctions[DataT]):
         paused: Callable[[], bool] | None = None,
         hooks: Sequence[RunHooks] = (),
     ) -> None:
-        self.capacity = _capacity(capacity, concurrency)
-        self.limits = limits
-        self.prices = dict(prices or {})
-        self.usage = usage or usage_collection(collection)
-        self._paused = paused or (lambda: CHAT_PAUSED.value)
-        self._store, self._queue, self._engine = store, queue, engine
-        self.retention = retention
-        self.app_check = app_check_setting(app_check)
-        self.user_documents = tuple(user_documents)
-        self.collection = collection
-        self.data = data
-        self.worker_name = worker
-        self.declared_workers: set[str] = set()
-        self.region = region
-        self.meta = meta
-        self.max_attempts = max_attempts
-        self._offline = list(offline)
-        self._on_complete = on_complete
-        self._hooks = tuple(hooks)
-        self._assistants = {assistant.name: assistant for assistant in assistants}
         check_assistants(assistants)
-        self.configs = {a.name: assistant_config(a) for a in assistants}
-        self._specs: list[CallableSpec] = []  # the callables declared so far (for the OpenAPI document)
-        self._events: str | None = None
-        self._openapi: str | None = None
+        self.settings = AppSettings(
+            data=data, configs={a.name: assistant_config(a) for a in assistants}, worker_name=worker,
+            capacity=_capacity(capacity, concurrency), collection=collection, region=region, meta=meta,
+            max_attempts=max_attempts, app_check=app_check_setting(app_check), user_documents=tuple(user_documents),
+            retention=retention,
+        )  # fmt: skip
+        self.runtime = AppRuntime(
+            self.settings, assistants, offline=offline, store=store, queue=queue, engine=engine,
+            on_complete=on_complete, hooks=hooks, limits=limits, prices=prices,
+            usage=usage or usage_collection(collection), paused=paused or (lambda: CHAT_PAUSED.value),
+        )  # fmt: skip
+        catalog = Catalog()  # what is declared, for the OpenAPI document
+        self._callables = CallableFunctions(self.settings, self.runtime, catalog)
+        self._tasks = TaskFunctions(self.settings, self.runtime)
+        self._http = HttpFunctions(self.settings, catalog)
+
+    # ---- settings and runtime -------------------------------------------------------------------
+
+    @property
+    def capacity(self) -> Capacity:
+        """How many runs the worker answers at once (``capacity.py``)."""
+        return self.settings.capacity
 
     def config(self, name: str) -> AssistantConfig:
         """The stored configuration of assistant ``name``."""
-        return self.configs[name]
+        return self.settings.configs[name]
 
-    @once
+    @property
+    def worker_names(self) -> list[str]:
+        """The worker's functions, one per queue: ``worker``, then ``{worker}2`` …"""
+        return self.settings.worker_names
+
+    @property
     def chat(self) -> AssistantChat:
-        """The front API on Firestore and this app's task queue."""
-        from ..front.chat import AssistantChat
-        from ..usage import Gate
+        """The front API (``AppRuntime.chat``)."""
+        return self.runtime.chat
 
-        gate = Gate(self.usage) if self.limits is not None else None
-        return AssistantChat(
-            store=self.store, queue=self.queue, gate=gate, paused=self._paused, committed_stop=_stop_committed
-        )
+    @property
+    def worker(self) -> ChatWorker:
+        """The worker (``AppRuntime.worker``)."""
+        return self.runtime.worker
+
+    @property
+    def store(self) -> ChatStore:
+        """The store (``AppRuntime.store``)."""
+        return self.runtime.store
+
+    @property
+    def queue(self) -> TaskQueue:
+        """The worker's task queues (``AppRuntime.queue``)."""
+        return self.runtime.queue
+
+    @property
+    def firestore(self) -> Any:
+        """The Admin SDK's Firestore client (anonymous credentials on the emulators): for the app's own
+        collections, e.g. in tools."""
+        return firestore_client()
 
     def limits_for(self, caller: Caller) -> Limits | None:
         """The limits of ``caller``'s tier (``None``: unlimited)."""
-        return self.limits(caller) if callable(self.limits) else self.limits
-
-    @once
-    def store(self) -> ChatStore:
-        """The store: Firestore unless the app was given one (the Firestore SDK is imported here)."""
-        if self._store is not None:
-            return self._store
-        from ..store.firestore import FirestoreChatStore
-
-        return FirestoreChatStore(firestore_client(), collection=self.collection, retention=self.retention)
-
-    @once
-    def queue(self) -> TaskQueue:
-        """The worker's task queues: Cloud Tasks unless the app was given one; with several
-        (``capacity.queues``) each chat's commands go to the queue its id picks (``tasks/routed.py``)."""
-        if self._queue is not None:
-            return self._queue
-        from ..tasks import CloudTasksQueue
-
-        missing = [name for name in self.worker_names if self.declared_workers and name not in self.declared_workers]
-        if missing:
-            raise RuntimeError(
-                f"Capacity(queues={self.capacity.queues}) spreads the chats over the worker functions "
-                f"{', '.join(self.worker_names)}, but this codebase declares no {', '.join(missing)}: "
-                "export every one (globals().update(app.worker_functions()) in main.py) or lower queues"
-            )
-        queues = [CloudTasksQueue(self._queue_name(name), app=firebase_app()) for name in self.worker_names]
-        return queues[0] if len(queues) == 1 else RoutedQueue(queues)
-
-    @once
-    def worker(self) -> ChatWorker:
-        """The worker, with the engine chosen for this process (imported here: the run loop and what it
-        needs are not loaded by the functions that never run it)."""
-        from ..runtime.spending import Spending
-        from ..runtime.tool_calls import Handoffs
-        from ..runtime.worker import ChatWorker
-
-        return ChatWorker(
-            store=self.store,
-            queue=self.queue,
-            engines={APP_ENGINE: self._engine or NamedEngine(self._offline)},
-            dispatchers={name: a.tools for name, a in self._assistants.items() if a.tools is not None},
-            hooks=list(self._hooks),
-            on_complete=self._on_complete,
-            assistants=list(self.configs.values()),
-            handoffs={
-                a.name: Handoffs(to=frozenset(a.handoffs), back=a.can_hand_back) for a in self._assistants.values()
-            },
-            spending=Spending(self.usage, prices=self.prices, paused=self._paused, limited=self.limits is not None),
-        )
-
-    @once
-    def continuations(self) -> ContinuationScheduler:
-        """Resumes suspended tool calls (from any function of the app)."""
-        from ..runtime.continuations import ContinuationScheduler
-
-        return ContinuationScheduler(store=self.store, queue=self.queue)
+        return self.runtime.limits_for(caller)
 
     def expiry(self) -> dict[str, Any]:
         """``{"expiresAt": now + retention}`` for a document the app writes under a chat itself (merge
         it into the document), so the TTL policies delete it with the chat; ``{}`` without retention."""
-        return expiry(self.retention, datetime.now(UTC))
+        return self.runtime.expiry()
 
     def resume(self, continuation_id: str, result: CompletedResult | Resumer) -> bool:
         """Resume a suspended tool call (see ``ContinuationScheduler.resume``)."""
-        return self.continuations.resume(continuation_id, result)
+        return self.runtime.resume(continuation_id, result)
 
     def enqueue(self, function: str, payload: BaseModel, *, task_id: str) -> None:
         """Enqueue ``payload`` for the app's task function ``function`` (named ``task_id``: no duplicate)."""
-        from ..tasks import enqueue_task
+        self.runtime.enqueue(function, payload, task_id=task_id)
 
-        document = payload.model_dump(mode="json", by_alias=True)
-        enqueue_task(self._queue_name(function), document, task_id=task_id.replace(".", "_"), app=firebase_app())
+    def write_under_chat(self, chat_document: str, path: str, fields: dict[str, Any]) -> bool:
+        """Write an app's own document at ``{chat_document}/{path}`` (e.g. ``completions/{id}``) with the
+        chat's retention, unless the chat is gone (``user_data.write_under_chat``); ``False`` if undone."""
+        return self.runtime.write_under_chat(chat_document, path, fields)
 
-    def _queue_name(self, function: str) -> str:
-        return f"locations/{self.region}/functions/{function}" if self.region else function
+    def delete_user_data(self, user_id: str) -> DeletedData:
+        """Delete every chat of ``user_id`` with everything under it (runs in progress stop), and the
+        user's own documents (``user_documents``, when the app runs on Firestore). Idempotent."""
+        return self.runtime.delete_user_data(user_id)
+
+    # ---- functions (``functions.py``, ``task_functions.py``, ``http_functions.py``) -------------------
+
+    def start_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+        """The callable that starts a chat (``CallableFunctions.start_function``)."""
+        return self._callables.start_function(name, command_meta=command_meta)
+
+    def post_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+        """The callable that posts to a chat (``CallableFunctions.post_function``)."""
+        return self._callables.post_function(name, command_meta=command_meta)
+
+    def close_function(self, name: str, *, command_meta: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+        """The callable that closes a chat (``CallableFunctions.close_function``)."""
+        return self._callables.close_function(name, command_meta=command_meta)
+
+    def stop_function(self, name: str) -> Callable[..., Any]:
+        """The callable that stops the answer in progress (``CallableFunctions.stop_function``)."""
+        return self._callables.stop_function(name)
+
+    def delete_data_function(self, name: str = "deleteMyData") -> Callable[..., Any]:
+        """The callable that deletes the caller's data (``CallableFunctions.delete_data_function``)."""
+        return self._callables.delete_data_function(name)
+
+    def callable(
+        self,
+        name: str,
+        payload: type[PayloadT],
+        *,
+        result: type[BaseModel] | None = None,
+        errors: Sequence[ErrorCode | str] = (),
+    ) -> Callable[[Callable[[Caller, PayloadT], BaseModel | Mapping[str, Any]]], Callable[..., Any]]:
+        """Decorates ``f(caller, payload)`` as the app's own callable (``CallableFunctions.callable``)."""
+        return self._callables.callable(name, payload, result=result, errors=errors)  # fmt: skip
+
+    def worker_function(self, queue: int = 1) -> Callable[..., Any]:
+        """The worker's function of ``queue`` (``TaskFunctions.worker_function``)."""
+        return self._tasks.worker_function(queue)
+
+    def worker_functions(self) -> dict[str, Callable[..., Any]]:
+        """Every worker function by name (``globals().update(app.worker_functions())`` in ``main.py``)."""
+        return self._tasks.worker_functions()
+
+    def task_function(
+        self, name: str, payload: type[PayloadT]
+    ) -> Callable[[Callable[[PayloadT, Delivery], None]], Callable[..., Any]]:
+        """Decorates ``f(payload, delivery)`` as the app's task function (``TaskFunctions.task_function``)."""
+        return self._tasks.task_function(name, payload)
+
+    def events_function(self, name: str = "chatEvents", **settings: Any) -> Callable[..., Any]:
+        """The ``chatEvents`` HTTP function (``HttpFunctions.events_function``)."""
+        return self._http.events_function(name, **settings)
+
+    def openapi_function(self, name: str = "openapi", **settings: Any) -> Callable[..., Any]:
+        """The ``openapi`` HTTP function (``HttpFunctions.openapi_function``)."""
+        return self._http.openapi_function(name, **settings)
+
+    def openapi(self, **settings: Any) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of the app's functions (``HttpFunctions.openapi``)."""
+        return self._http.openapi(**settings)
 
 
 def _capacity(capacity: Capacity | None, concurrency: int | None) -> Capacity:

@@ -1,5 +1,5 @@
 """A ``ChatApp``'s plain HTTP functions: ``chatEvents`` (a chat as Server-Sent Events) and its OpenAPI
-document (a mixin of ``ChatApp``; see ``app``).
+document (``HttpFunctions``, a part of ``ChatApp``; see ``app``).
 
 Both answer ``GET`` only: any other method is 405 with ``Allow: GET`` and the callables' error
 envelope (``OPTIONS``, the browsers' CORS preflight, is answered by firebase-functions first).
@@ -19,10 +19,11 @@ from firebase_functions import https_fn, options
 from .._version import __version__
 from ..errors import ErrorCode
 from .admin import firestore_client
-from .app_check import AppCheck, refused_events_request
+from .app_check import refused_events_request
 from .callables import rejected_response
 from .process import declared, verify_id_token
-from .specs import ALLOWED_METHODS, CallableSpec
+from .settings import AppSettings
+from .specs import ALLOWED_METHODS, Catalog
 from .stream_slots import DEFAULT_STREAMS_PER_USER, streams_collection
 
 DEFAULT_REGION = "us-central1"
@@ -30,18 +31,16 @@ DEFAULT_REGION = "us-central1"
 
 
 class HttpFunctions:
-    """``chatEvents`` and ``openapi`` (``ChatApp`` provides the attributes)."""
+    """Declares an app's ``chatEvents`` and ``openapi`` functions; its OpenAPI document lists what
+    ``catalog`` holds."""
 
-    region: str | None
-    collection: str
-    app_check: AppCheck | None
-    _specs: list[CallableSpec]
-    _events: str | None
-    _openapi: str | None
+    def __init__(self, settings: AppSettings, catalog: Catalog) -> None:
+        self._settings = settings
+        self._catalog = catalog
 
     def _refused_events(self, request: flask.Request) -> flask.Response | None:
         """``chatEvents``' App Check (``app_check``): a refusal, or ``None`` to go on."""
-        return refused_events_request(request, self.app_check)
+        return refused_events_request(request, self._settings.app_check)
 
     def events_function(
         self,
@@ -70,16 +69,21 @@ class HttpFunctions:
             db = firestore_client()
             lease = None
             if streams_per_user is not None:
-                slots = streams_collection(self.collection)
+                slots = streams_collection(self._settings.collection)
                 lease = StreamLease(db, slots, streams_per_user, lifetime=timedelta(seconds=timeout))
             return serve_chat_events(
-                request, db=db, collection=self.collection, verify=verify_id_token, max_seconds=max_seconds, lease=lease
+                request,
+                db=db,
+                collection=self._settings.collection,
+                verify=verify_id_token,
+                max_seconds=max_seconds,
+                lease=lease,
             )
 
         declared(name, handler)
-        self._events = name
+        self._catalog.events = name
         cors = options.CorsOptions(cors_origins="*", cors_methods=list(ALLOWED_METHODS))
-        return https_fn.on_request(region=self.region, timeout_sec=timeout, cors=cors)(handler)
+        return https_fn.on_request(region=self._settings.region, timeout_sec=timeout, cors=cors)(handler)
 
     def openapi(
         self, *, title: str = "firebase-ai-chat", servers: list[dict[str, Any]] | None = None
@@ -90,10 +94,10 @@ class HttpFunctions:
         return document(
             title=title,
             version=__version__,
-            callables=self._specs,
-            events=self._events,
-            collection=self.collection,
-            itself=self._openapi,
+            callables=self._catalog.callables,
+            events=self._catalog.events,
+            collection=self._settings.collection,
+            itself=self._catalog.openapi,
             servers=servers or [],
         )
 
@@ -113,9 +117,9 @@ class HttpFunctions:
             return flask.Response(body, mimetype="application/json")
 
         declared(name, handler)
-        self._openapi = name
+        self._catalog.openapi = name
         cors = options.CorsOptions(cors_origins="*", cors_methods=list(ALLOWED_METHODS))
-        return https_fn.on_request(region=self.region, cors=cors)(handler)
+        return https_fn.on_request(region=self._settings.region, cors=cors)(handler)
 
     def _served_from(self, request: flask.Request) -> list[dict[str, Any]]:
         """The server this document was served from (none when the project is unknown)."""
@@ -126,6 +130,8 @@ class HttpFunctions:
 
         emulated = os.environ.get("FUNCTIONS_EMULATOR") == "true"
         url = deployment_url(
-            project=project, region=self.region or DEFAULT_REGION, emulator_host=request.host if emulated else None
+            project=project,
+            region=self._settings.region or DEFAULT_REGION,
+            emulator_host=request.host if emulated else None,
         )
         return [{"url": url, "description": "Where this document was served from"}]

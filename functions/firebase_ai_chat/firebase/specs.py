@@ -9,7 +9,7 @@ declaring the functions, which every cold instance of every function does, loads
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
@@ -40,3 +40,12 @@ class CallableSpec:
     data: type[BaseModel]
     result: type[BaseModel] | None
     errors: Sequence[ErrorCode] = CALLABLE_ERRORS
+
+
+@dataclass
+class Catalog:
+    """What an app declared, for its OpenAPI document: its callables, its events and openapi functions."""
+
+    callables: list[CallableSpec] = field(default_factory=list)
+    events: str | None = None
+    openapi: str | None = None

@@ -14,7 +14,7 @@ from typing import Any
 from firebase_functions import tasks_fn
 from pydantic import ValidationError
 
-from ..models import ChatCommand
+from ..commands import ChatCommand
 from ..runtime.worker import ChatWorker, Delivery
 
 logger = logging.getLogger(__name__)

@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ..commands import ChatCommand
 from ..errors import ChatError, ErrorCode
-from ..models import ChatCommand, ChatMessage, ChatState
+from ..models import ChatMessage, ChatState
 from ..store.documents import ChatSnapshot
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..commands import ChatCommand
 from ..errors import ChatError, ErrorCode
 from ..limits import Limits, UsageDocument
-from ..models import AssistantConfig, ChatCommand, ChatConfig, ChatMessage, ChatMeta, ChatResult, ChatState
+from ..models import AssistantConfig, ChatConfig, ChatMessage, ChatMeta, ChatResult, ChatState
 from ..status import ChatStatus
 from ..store.documents import ChatSnapshot, ChatWrite
 from ..usage import guarded

@@ -9,8 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..commands import ChatCommand
 from ..limits import UsageDocument
-from ..models import ChatCommand, ChatResult, ChatState
+from ..models import ChatResult, ChatState
 from ..store.port import ChatStore
 from ..tasks.port import TaskQueue
 from ..tasks.watchdog_timer import WatchdogTimer

@@ -8,9 +8,10 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..commands import ChatCommand
 from ..errors import ChatError, ErrorCode
 from ..limits import Limits, UsageDocument
-from ..models import ChatCommand, ChatResult, ChatState
+from ..models import ChatResult, ChatState
 from ..status import ChatStatus, check_transition
 from ..store.claims import Patience
 from ..store.documents import ChatSnapshot, ChatWrite

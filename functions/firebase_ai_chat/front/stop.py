@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..commands import ChatCommand
 from ..errors import ChatError, ErrorCode
-from ..models import Author, ChatCommand, ChatMessage, ChatState
+from ..models import Author, ChatMessage, ChatState
 from ..records import Next, RunState, next_step, run_path
 from ..status import ChatStatus
 from ..store.documents import ChatSnapshot, ChatWrite, read_record

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..commands import ChatCommand
 from ..engines.base import UserInput
 from ..errors import ChatError, ErrorCode
-from ..models import ChatCommand, ChatConfig, ChatResult, ChatState
+from ..models import ChatConfig, ChatResult, ChatState
 from ..records import RunState, run_path
 from ..status import ChatStatus, check_transition
 from ..store.documents import ChatSnapshot, ChatWrite

@@ -28,8 +28,8 @@ import logging
 import time
 from typing import Any
 
+from ..commands import ChatCommand
 from ..errors import ChatError, ErrorCode
-from ..models import ChatCommand
 from ..records import (
     ContinuationId,
     ContinuationRecord,

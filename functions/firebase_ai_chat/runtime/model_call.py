@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..commands import ChatCommand
 from ..engines.base import Engine, EngineReply, EngineRequest
 from ..errors import ChatError, ErrorCode
-from ..models import ChatCommand, ChatState
+from ..models import ChatState
 from ..records import EngineContextRecord
 from .hooks import HookPoint
 from .parts import WorkerParts

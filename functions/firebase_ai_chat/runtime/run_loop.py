@@ -18,9 +18,10 @@ import logging
 import time
 from typing import Any
 
+from ..commands import ChatCommand
 from ..engines.base import EngineReply
 from ..errors import ChatError, ErrorCode
-from ..models import ChatCommand, ChatState
+from ..models import ChatState
 from ..records import Next, PendingCall, next_step
 from ..tools.context import ChatContext
 from ..tools.results import ToolResult

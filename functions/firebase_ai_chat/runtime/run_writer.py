@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from ..commands import ChatCommand
 from ..engines.base import EngineInput, UserInput
 from ..errors import ChatError, ErrorCode
-from ..models import Author, ChatCommand, ChatState
+from ..models import Author, ChatState
 from ..records import EngineContextRecord, Next, RunState, context_path, next_step, run_path
 from ..store.claims import CLAIM_AFTER, new_claim
 from ..store.documents import Loaded, read_record

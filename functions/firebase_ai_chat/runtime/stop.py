@@ -22,10 +22,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 
+from ..commands import ChatCommand
 from ..engines.base import AssistantText, UserInput
 from ..errors import ChatError, ErrorCode
 from ..front.stop import Messages, StopOutcome
-from ..models import Author, ChatCommand, ChatState
+from ..models import Author, ChatState
 from ..records import (
     ContinuationRecord,
     ContinuationStatus,

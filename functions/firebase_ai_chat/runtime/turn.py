@@ -15,10 +15,11 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..commands import ChatCommand
 from ..engines.base import EngineInput, EngineReply, ToolCall, ToolOutput, UserInput
 from ..errors import ChatError
 from ..handover import hand_back, hand_over
-from ..models import Author, ChatCommand, ChatConfig, ChatMessage, ChatState
+from ..models import Author, ChatConfig, ChatMessage, ChatState
 from ..records import (
     MAX_STORED_ARGUMENTS,
     ContinuationId,

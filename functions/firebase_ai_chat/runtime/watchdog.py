@@ -36,8 +36,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ..commands import ChatCommand
 from ..errors import ErrorCode
-from ..models import ChatCommand, ErrorInfo
+from ..models import ErrorInfo
 from ..records import SweepRecord, sweep_path
 from ..status import ChatStatus
 from ..store.documents import ChatSnapshot, ChatWrite, read_record

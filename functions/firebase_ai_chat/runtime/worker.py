@@ -27,9 +27,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..commands import ChatCommand, CommandAction
 from ..engines.base import Engine
 from ..errors import ChatError, ErrorCode
-from ..models import AssistantConfig, ChatCommand, CommandAction, ErrorInfo
+from ..models import AssistantConfig, ErrorInfo
 from ..records import run_path
 from ..status import ChatStatus
 from ..store.port import ChatStore

@@ -28,7 +28,7 @@ from typing import Any
 import firebase_admin
 from firebase_admin import exceptions, functions
 
-from ..models import ChatCommand
+from ..commands import ChatCommand
 
 logger = logging.getLogger(__name__)
 

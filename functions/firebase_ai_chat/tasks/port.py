@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from ..models import ChatCommand
+from ..commands import ChatCommand
 
 
 class TaskQueue(Protocol):

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
 
-from ..models import ChatCommand
+from ..commands import ChatCommand
 from .port import TaskQueue
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..models import ChatCommand
+from ..commands import ChatCommand
 from .port import TaskQueue
 
 WATCHDOG_DEADLINE = timedelta(minutes=10)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ..models import ChatCommand
+from ..commands import ChatCommand
 from ..runtime.worker import ChatWorker, Delivery
 
 
