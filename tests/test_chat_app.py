@@ -150,3 +150,27 @@ def test_chats_live_in_the_apps_collection() -> None:
     with pytest.raises(ChatError) as refused:
         wrong.in_collection("tickets")
     assert refused.value.code is ErrorCode.INVALID_ARGUMENT and "tickets/{chatId}" in refused.value.message
+
+
+def test_a_hand_over_without_messages_passes_on_the_users_request_without_reading_it_again() -> None:
+    app = todo_app()
+    store, queue = app.store, app.queue
+    assert isinstance(store, InMemoryChatStore) and isinstance(queue, InMemoryTaskQueue)
+    started = app.chat.create(user_id="u", assistant=app.config("planner"), data=Todos(), messages=["add milk"])
+    chat_id = started.chat_document.removeprefix("chats/")
+    queue.drain(app.worker)
+    queried: list[str] = []
+    read_messages = store.messages
+
+    def counted(chat: str, **kwargs: Any) -> Any:
+        queried.append(chat)
+        return read_messages(chat, **kwargs)
+
+    store.messages = counted  # type: ignore[method-assign]
+    app.chat.post_message(user_id="u", chat_id=chat_id, messages=["review"])
+    queue.drain(app.worker)
+    state = store.chat_now(chat_id)
+    assert state is not None and state.config.assistant_id == "reviewer"
+    texts = [m.text for m in store.all_messages(chat_id) if m.author == "ai"]
+    assert texts[-1] == 'You said "review".', texts
+    assert queried == [], "the run's input is read once: the hand-over takes the request the run kept"

@@ -165,6 +165,11 @@ class RunState(_Record):
     user_messages: int = 1
     """The user messages this run answers (posts queued during the previous run are answered
     together): its tool-call and model-call caps scale with it (``budget.py``)."""
+    request: list[str] | None = None
+    """Their texts, kept from the delivery that started the run (what a tool's hand-over without
+    messages passes on): the run's input is read once, never queried again (a hand-over's run, whose
+    input is instructions, answers none). ``None``: a record written before 0.3 (read from the
+    messages then)."""
 
 
 class EngineContextRecord(_Record):

@@ -170,7 +170,7 @@ class RunLoop:
             context=context,
             data=self._progress.data,
             call=call,
-            user_texts=self._writer.user_texts,
+            user_texts=self._writer.request,
             log=self._log,
         )
 

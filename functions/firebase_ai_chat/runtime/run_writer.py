@@ -49,12 +49,23 @@ class RunWriter:
         if run is None:
             texts = command.input if command.input is not None else self.user_texts()
             inputs: list[EngineInput] = [UserInput(text=text) for text in texts]
+            started = datetime.now(UTC)
             run = RunState(
-                dispatch_id=command.dispatch_id, started_at=datetime.now(UTC), input=inputs, user_messages=len(texts)
+                dispatch_id=command.dispatch_id,
+                started_at=started,
+                input=inputs,
+                user_messages=len(texts),
+                request=texts,
             )
         assert base.state is not None
         progress = Progress(command=command, run=run, data=base.state.data, config=base.state.config)
         return base, progress, run.version
+
+    def request(self) -> list[str]:
+        """The texts of the user's messages the run answers: as the run keeps them (read from the store
+        only for a run whose record does not, see ``RunState.request``)."""
+        kept = self.progress.run.request
+        return list(kept) if kept is not None else self.user_texts()
 
     def user_texts(self) -> list[str]:
         """The texts of the dispatch's user messages, as stored."""
