@@ -59,7 +59,7 @@ def fake_openai(engine_mode: str) -> Iterator[FakeOpenAI | None]:
         )
     from main import PHRASES
 
-    fake = FakeOpenAI(phrases=PHRASES)
+    fake = FakeOpenAI(phrases=PHRASES, stateless=os.environ.get("OPENAI_STORE") == "false")
     try:
         server = serve(fake, url.port)
     except OSError as error:

@@ -100,6 +100,9 @@ class FakeOpenAI:
     """For each stream held: whether ``release`` came (``False``: it went on after 30 s without it)."""
     chunk_size: int = 8
     completions: int = 0  # chat completions answered so far (for ids)
+    stateless: bool = False
+    """Like a server that keeps no state (``llama-server``): ``/v1/responses`` refuses
+    ``previous_response_id`` (400) and reads ``input`` as the whole history."""
 
     def fail_next(self, *faults: Fault) -> None:
         """Queue faults for the next requests (either endpoint), in order."""
@@ -130,6 +133,14 @@ class FakeOpenAI:
             return 400, _error("Missing required parameter: 'model'.", "invalid_request_error", "model")
         owed: dict[str, str] = {}
         previous = body.get("previous_response_id")
+        if self.stateless:
+            if previous is not None:
+                return 400, _error("previous_response_id is not supported", "invalid_request_error", None)
+            try:
+                inputs = _history_inputs(body.get("input") or [])
+            except _BadRequestError as error:
+                return 400, _error(error.message, "invalid_request_error", error.param)
+            return self._answer(body, inputs, None, fault)
         if previous is not None:
             stored = self.responses.get(previous)
             if stored is None:
@@ -161,6 +172,12 @@ class FakeOpenAI:
             )
         if not inputs:
             return 400, _error("Input must not be empty.", "invalid_request_error", "input")
+        return self._answer(body, inputs, previous, fault)
+
+    def _answer(
+        self, body: dict[str, Any], inputs: list[EngineInput], previous: str | None, fault: Fault | None
+    ) -> tuple[int, dict[str, Any]]:
+        """The response to ``inputs`` (the model's new input), stored for a later continuation."""
         tools = [tool["name"] for tool in body.get("tools") or [] if tool.get("type", "function") == "function"]
         with self.lock:
             number = len(self.responses) + 1
@@ -381,6 +398,38 @@ def _is_error(output: str) -> bool:
     except ValueError:
         return False
     return isinstance(parsed, dict) and "error" in parsed
+
+
+def _history_inputs(items: list[dict[str, Any]]) -> list[EngineInput]:
+    """A stateless ``/v1/responses`` input, validated like the real API: every function call answered
+    by an output, every output answering a call; the model's input is what follows its last output."""
+    names: dict[str, str] = {}
+    answered: set[str] = set()
+    inputs: list[EngineInput] = []
+    for item in items:
+        kind = item.get("type")
+        if kind == "function_call":
+            names[item["call_id"]] = item["name"]
+            inputs = []
+        elif kind == "function_call_output":
+            name = names.get(item["call_id"])
+            if name is None or item["call_id"] in answered:
+                raise _BadRequestError(f"No tool call found for function call output with call_id {item['call_id']}.")
+            answered.add(item["call_id"])
+            output = item["output"]
+            inputs.append(ToolOutput(call_id=item["call_id"], name=name, output=output, is_error=_is_error(output)))
+        elif kind == "reasoning":
+            continue
+        elif item.get("role") == "assistant":
+            inputs = []
+        else:
+            inputs.append(UserInput(text=_text(item["content"])))
+    owed = [call for call in names if call not in answered]
+    if owed:
+        raise _BadRequestError(f"No tool output found for function call {owed[0]}.", "input")
+    if not inputs:
+        raise _BadRequestError("Input must not be empty.", "input")
+    return inputs
 
 
 def _chat_inputs(body: dict[str, Any]) -> list[EngineInput]:

@@ -153,3 +153,37 @@ def test_chat_history_is_trimmed_to_the_budget_with_tool_pairs_intact(fake: tupl
     answered_ids = {m["tool_call_id"] for m in history if m["role"] == "tool"}
     assert asked_ids == answered_ids
     assert len(context["history"]) <= len(history) + 2
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_stateless_responses_send_the_history_to_a_server_that_keeps_none(
+    fake: tuple[FakeOpenAI, openai.OpenAI], stream: bool
+) -> None:
+    server, client = fake
+    server.stateless = True
+    engine = OpenAIResponsesEngine(client=client, model="fake-model", stream=stream, store=False)
+    first, second = converse(engine)
+    assert [call.name for call in first.tool_calls] == ["add", "multiply"]
+    assert second.texts and not second.tool_calls
+    bodies = server.requests_for("responses")
+    assert [body.get("store") for body in bodies] == [False, False]
+    assert all("previous_response_id" not in body for body in bodies)
+    assert bodies[1]["include"] == ["reasoning.encrypted_content"]
+    kinds = [item.get("type") or item.get("role") for item in bodies[1]["input"]]
+    assert kinds == ["user", "function_call", "function_call", "function_call_output", "function_call_output"]
+    replies = [{"role": "assistant", "content": text} for text in second.texts]
+    assert second.context["history"][-len(replies) :] == replies, "the next turn sends what the model said"
+
+
+def test_a_server_without_state_fails_the_default_mode_naming_the_setting(
+    fake: tuple[FakeOpenAI, openai.OpenAI],
+) -> None:
+    server, client = fake
+    server.stateless = True
+    engine = OpenAIResponsesEngine(client=client, model="fake-model", stream=False)
+    first = engine.run(EngineRequest(assistant=assistant(), input=[UserInput(text="add 2")], tools=TOOLS))
+    outputs = [ToolOutput(call_id=c.call_id, name=c.name, output='{"result": 2}') for c in first.tool_calls]
+    with pytest.raises(ChatError) as raised:
+        engine.run(EngineRequest(assistant=assistant(), input=outputs, tools=TOOLS, context=first.context))
+    assert raised.value.code is ErrorCode.FAILED_PRECONDITION and raised.value.permanent
+    assert "OPENAI_STORE=false" in raised.value.message

@@ -27,9 +27,11 @@ DEFAULT_BUDGET = 16_000
 
 
 def estimate_tokens(message: dict[str, Any]) -> int:
-    """An offline upper bound of the tokens a Chat Completions message costs."""
+    """An offline upper bound of the tokens a Chat Completions message (or a Responses API input item:
+    a function call, its output) costs."""
     content = message.get("content") or ""
     texts = [content if isinstance(content, str) else json.dumps(content)]
+    texts += [message.get(key) or "" for key in ("name", "arguments", "output")]  # Responses API items
     for call in message.get("tool_calls") or []:
         function = call.get("function", {})
         texts += [function.get("name", ""), function.get("arguments", "")]

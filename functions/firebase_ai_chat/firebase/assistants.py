@@ -14,7 +14,7 @@ from ..engines.offline import OfflineEngine, Phrase
 from ..errors import ChatError, ErrorCode
 from ..models import AssistantConfig
 from ..tools.toolset import Toolset
-from .params import OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STREAM
+from .params import OPENAI_API_KEY, OPENAI_API_MODE, OPENAI_STORE, OPENAI_STREAM
 
 APP_ENGINE = "app"
 """The engine name chats of a ``ChatApp`` store: the worker resolves it to the engine chosen at start."""
@@ -43,7 +43,8 @@ def choose_engine(offline: Sequence[Phrase]) -> Engine:
             return OpenAIChatEngine(stream=stream)
         from ..engines.openai.responses import OpenAIResponsesEngine
 
-        return OpenAIResponsesEngine(stream=stream)
+        store = OPENAI_STORE.value.lower() not in ("0", "false", "no")
+        return OpenAIResponsesEngine(stream=stream, store=store)
     if os.environ.get("FUNCTIONS_EMULATOR") == "true":
         return OfflineEngine(offline)
     raise ChatError(

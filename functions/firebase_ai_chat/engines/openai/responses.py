@@ -1,11 +1,15 @@
 """The OpenAI Responses API engine, through the official ``openai`` SDK.
 
-The conversation continues server-side: the context keeps the last response
-id and each turn sends only the new input (user messages, function call
-outputs) with ``previous_response_id``. Instructions and tools are sent every
-turn (the API does not carry instructions over). With ``stream=True`` (the
-default) text deltas are reported as they arrive; the final reply is the
-SDK's assembled response either way. Client settings: ``client.py``.
+By default (``store=True``) the conversation continues server-side: the context keeps the last
+response id and each turn sends only the new input (user messages, function call outputs) with
+``previous_response_id``. A server that keeps no state (``llama-server``, a proxy, an organization
+with zero data retention) refuses that: the chat fails with ``failed-precondition`` naming
+``OPENAI_STORE=false``. With ``store=False`` the context keeps the assistant's history instead
+(within the context budget, as the Chat Completions engine does) and each turn sends it whole
+with ``store: false``, asking for the reasoning items' encrypted content so they can be sent
+back. Instructions and tools are sent every turn. With ``stream=True`` (the default) text deltas
+are reported as they arrive; the final reply is the SDK's assembled response either way. Client
+settings: ``client.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ from typing import Any
 import openai
 from openai.types.responses import Response
 
+from ...errors import ChatError, ErrorCode
 from ..base import AssistantText, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
+from ..context_budget import DEFAULT_BUDGET, trim_history
 from .client import OpenAIEngineBase
 from .errors import engine_error
+
+STATELESS_SERVER = "The AI service keeps no conversation state: set OPENAI_STORE=false to send the history each turn."
 
 
 def _input_items(request: EngineRequest) -> list[dict[str, Any]]:
@@ -39,7 +47,25 @@ def _tools(request: EngineRequest) -> list[dict[str, Any]]:
     ]
 
 
-def _reply(response: Response) -> EngineReply:
+def _output_items(response: Response) -> list[dict[str, Any]]:
+    """The response's output as input items of a later turn (stateless mode): the assistant's
+    messages, its function calls, and reasoning items with their encrypted content."""
+    items: list[dict[str, Any]] = []
+    for item in response.output:
+        if item.type == "message":
+            text = "".join(part.text for part in item.content if part.type == "output_text")
+            items.append({"role": "assistant", "content": text})
+        elif item.type == "function_call":
+            call = {"type": "function_call", "call_id": item.call_id, "name": item.name, "arguments": item.arguments}
+            items.append(call)
+        elif item.type == "reasoning" and getattr(item, "encrypted_content", None):
+            items.append(
+                {"type": "reasoning", "id": item.id, "summary": [], "encrypted_content": item.encrypted_content}
+            )
+    return items
+
+
+def _reply(response: Response, *, context: dict[str, Any]) -> EngineReply:
     texts: list[str] = []
     calls: list[ToolCall] = []
     for item in response.output:
@@ -53,40 +79,64 @@ def _reply(response: Response) -> EngineReply:
     return EngineReply(
         texts=texts,
         tool_calls=calls,
-        context={"previousResponseId": response.id},
+        context=context,
         model=response.model,
         usage=Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens) if usage else Usage(),
     )
 
 
 class OpenAIResponsesEngine(OpenAIEngineBase):
-    """``Engine`` on ``client.responses``."""
+    """``Engine`` on ``client.responses``; ``store=False``: stateless (see the module)."""
 
     name = "openai"
 
+    def __init__(self, *, store: bool = True, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.store = store
+
     def run(self, request: EngineRequest, *, on_text: TextSink | None = None) -> EngineReply:
         """One model turn."""
-        arguments: dict[str, Any] = {
-            "model": self.model_for(request.assistant.model),
-            "input": _input_items(request),
-        }
+        budget = request.assistant.context_tokens or DEFAULT_BUDGET
+        arguments: dict[str, Any] = {"model": self.model_for(request.assistant.model)}
+        if self.store:
+            arguments["input"] = _input_items(request)
+            if previous := request.context.get("previousResponseId"):
+                arguments["previous_response_id"] = previous
+        else:
+            history = trim_history([*request.context.get("history", []), *_input_items(request)], budget)
+            arguments.update(input=history, store=False, include=["reasoning.encrypted_content"])
         if request.assistant.instructions:
             arguments["instructions"] = request.assistant.instructions
         if request.tools:
             arguments["tools"] = _tools(request)
-        if previous := request.context.get("previousResponseId"):
-            arguments["previous_response_id"] = previous
         try:
-            if not self.stream:
-                return _reply(self.client.responses.create(**arguments))
-            texts: dict[int, str] = {}
-            with self.client.responses.stream(**arguments) as stream:
-                for event in stream:
-                    if event.type == "response.output_text.delta":
-                        index = sorted({*texts, event.output_index}).index(event.output_index)
-                        texts[event.output_index] = texts.get(event.output_index, "") + event.delta
-                        if on_text is not None:
-                            on_text(index, texts[event.output_index])
-                return _reply(stream.get_final_response())
+            response = self._respond(arguments, on_text)
         except openai.OpenAIError as error:
-            raise engine_error(error) from error
+            raise self._error(error, continued="previous_response_id" in arguments) from error
+        if self.store:
+            return _reply(response, context={"previousResponseId": response.id})
+        history = trim_history([*arguments["input"], *_output_items(response)], budget)
+        return _reply(response, context={"history": history})
+
+    def _respond(self, arguments: dict[str, Any], on_text: TextSink | None) -> Response:
+        if not self.stream:
+            return self.client.responses.create(**arguments)
+        texts: dict[int, str] = {}
+        with self.client.responses.stream(**arguments) as stream:
+            for event in stream:
+                if event.type == "response.output_text.delta":
+                    index = sorted({*texts, event.output_index}).index(event.output_index)
+                    texts[event.output_index] = texts.get(event.output_index, "") + event.delta
+                    if on_text is not None:
+                        on_text(index, texts[event.output_index])
+            return stream.get_final_response()
+
+    @staticmethod
+    def _error(error: openai.OpenAIError, *, continued: bool) -> ChatError:
+        """``engine_error``, except a continuation the server refuses (it keeps no conversation)."""
+        refused = isinstance(error, openai.BadRequestError | openai.NotFoundError) and (
+            getattr(error, "param", None) == "previous_response_id" or "previous_response_id" in str(error)
+        )
+        if continued and refused:
+            return ChatError(ErrorCode.FAILED_PRECONDITION, STATELESS_SERVER, permanent=True)
+        return engine_error(error)
