@@ -18,7 +18,6 @@ from ..records import PendingCall
 from ..tools.context import ChatContext, Continuation, HandBack, HandOver
 from ..tools.results import ToolFailure, ToolResult, checked, unexpected_failure
 from .assistants import Assistants
-from .assistants import Handoffs as Handoffs  # its home before 0.3
 
 Actions = tuple[HandOver | HandBack, ...]
 

@@ -47,17 +47,21 @@ def _tools(request: EngineRequest) -> list[dict[str, Any]]:
     ]
 
 
+def _message_text(item: Any) -> str:
+    """The text of an output message (its ``output_text`` parts)."""
+    return "".join(part.text for part in item.content if part.type == "output_text")
+
+
 def _output_items(response: Response) -> list[dict[str, Any]]:
     """The response's output as input items of a later turn (stateless mode): the assistant's
     messages, its function calls, and reasoning items with their encrypted content."""
     items: list[dict[str, Any]] = []
     for item in response.output:
-        if item.type == "message":
-            text = "".join(part.text for part in item.content if part.type == "output_text")
+        if item.type == "message" and (text := _message_text(item)):
             items.append({"role": "assistant", "content": text})
         elif item.type == "function_call":
-            call = {"type": "function_call", "call_id": item.call_id, "name": item.name, "arguments": item.arguments}
-            items.append(call)
+            arguments = item.arguments or "{}"  # as the reply's ToolCall has them
+            items.append({"type": "function_call", "call_id": item.call_id, "name": item.name, "arguments": arguments})
         elif item.type == "reasoning" and getattr(item, "encrypted_content", None):
             items.append(
                 {"type": "reasoning", "id": item.id, "summary": [], "encrypted_content": item.encrypted_content}
@@ -69,10 +73,8 @@ def _reply(response: Response, *, context: dict[str, Any]) -> EngineReply:
     texts: list[str] = []
     calls: list[ToolCall] = []
     for item in response.output:
-        if item.type == "message":
-            text = "".join(part.text for part in item.content if part.type == "output_text")
-            if text:
-                texts.append(text)
+        if item.type == "message" and (text := _message_text(item)):
+            texts.append(text)
         elif item.type == "function_call":
             calls.append(ToolCall(call_id=item.call_id, name=item.name, arguments=item.arguments or "{}"))
     usage = response.usage
