@@ -177,6 +177,23 @@ def test_a_snapshot_older_than_one_already_seen_changes_nothing() -> None:
     assert log.messages_changed([message(9, "u", "hi")], 11) == [], "no removal from a late, older snapshot"
 
 
+def test_where_a_first_snapshot_may_miss_messages_done_waits_for_a_read() -> None:
+    """What the Firestore emulator did under the parallel suite: the first snapshot of the messages held
+    the answer but not the user's message written long before; the user's message came 5 ms later."""
+    trusting, reading = ChatEventLog(), ChatEventLog(done_needs_a_read=True)
+    for log in (trusting, reading):
+        log.chat_changed(10, chat("processing"))
+        log.messages_changed([message(20, "a", "5")], read_time=30)
+    ended = trusting.chat_changed(20, chat("userInput", 5))
+    assert ended[-1].kind is EventKind.DONE, "a consistent listener's snapshot is enough"
+    assert reading.chat_changed(20, chat("userInput", 5))[-1].kind is EventKind.STATUS
+    assert reading.awaiting_messages == 20, "the adapter reads the messages"
+    late = reading.messages_changed([message(20, "a", "5"), message(5, "u", "add 5")], read_time=31)
+    assert [e.kind for e in late] == [EventKind.MESSAGE] and not reading.finished
+    read = reading.messages_changed([message(20, "a", "5"), message(5, "u", "add 5")], read_time=25, read=True)
+    assert [e.kind for e in read] == [EventKind.DONE], "a read is applied even when a listener's label is newer"
+
+
 class FakeChat:
     """A chat whose messages change over time, as listeners see it (every snapshot complete)."""
 

@@ -29,6 +29,11 @@ chat: the adapter reads the messages when their listener is late) and, in a chat
 runs, for a message still streaming: a run that is abandoned deletes its partial message within a
 moment, and the client gets its ``removed`` before ``done``. The adapter stops that wait after a
 grace (a crashed worker leaves its partial message as it was; a fresh client sees it too).
+Where a listener's snapshot may miss documents (the Firestore emulator's first snapshot of a query
+can, under concurrent commits: ``docs/EMULATORS.md``), ``done_needs_a_read`` makes ``done`` wait for
+one read of the messages issued after the ending chat version was seen, whatever the listener says;
+and a message the client does not hold is sent whenever it shows up, even with a version older than
+the cursor (a consistent snapshot never shows one: it would have held it before).
 
 ``ChatEventLog`` is pure: the adapter (``sse.py``) feeds it the listeners' snapshots and writes out
 what it returns.
@@ -141,6 +146,10 @@ class Event:
         return f"event: {self.kind.value}\nid: {self.id}\ndata: {body}\n\n"
 
 
+def _key(version: MessageVersion) -> MessageKey:
+    return version.key
+
+
 def status_event(chat: ChatState) -> StatusEvent:
     """The ``status`` event of a chat."""
     return StatusEvent(
@@ -169,15 +178,21 @@ def message_event(version: MessageVersion) -> MessageEvent:
 class ChatEventLog:
     """Turns the listeners' snapshots of ``chat`` into the events after ``cursor`` (see the module)."""
 
-    def __init__(self, *, chat: str = "", cursor: EventCursor = FRESH, follow: bool = False) -> None:
+    def __init__(
+        self, *, chat: str = "", cursor: EventCursor = FRESH, follow: bool = False, done_needs_a_read: bool = False
+    ) -> None:
         self.resumed_from = cursor
         self.cursor = replace(cursor, done=False, tag=chat_tag(chat))
         self.follow = follow
+        self.done_needs_a_read = done_needs_a_read
+        """``done`` only after a read of the messages issued once the ending chat version was seen, not on
+        a listener's snapshot (for a listener whose snapshots may miss documents: the Firestore emulator's)."""
         self.finished = False
         self.held: HeldMessages | None = None  # what the client holds: known once both listeners answered
         self._chat: tuple[int, ChatState] | None = None
         self._first: tuple[list[MessageVersion], int] | None = None  # the messages before the chat was known
         self._messages_seen_at = -1  # the messages listener's read time (microseconds)
+        self._messages_read_at = -1  # the last read's (``messages_changed(..., read=True)``)
         self._streams_waited = False
 
     def chat_changed(self, version: int, chat: ChatState) -> list[Event]:
@@ -194,21 +209,25 @@ class ChatEventLog:
         self.finished = True
         return [self._event(EventKind.DELETED, DeletedEvent(), done=True)]
 
-    def messages_changed(self, messages: list[MessageVersion], read_time: int) -> list[Event]:
-        """All the chat's messages as a listener (or a read) saw them at ``read_time``. Nothing is sent
+    def messages_changed(self, messages: list[MessageVersion], read_time: int, *, read: bool = False) -> list[Event]:
+        """All the chat's messages as a listener (or a ``read``) saw them at ``read_time``. Nothing is sent
         before both the chat and its messages are known (the stream starts with the ``status``,
-        whichever listener answers first); a snapshot older than one already seen is ignored."""
+        whichever listener answers first); a listener's snapshot older than one already seen is ignored
+        (a read is never older: it is issued after the snapshots it follows were applied)."""
+        if read:
+            self._messages_read_at = max(self._messages_read_at, read_time)
         if self.held is None:
             self._first = (messages, read_time)
             return self._start()
-        if read_time < self._messages_seen_at or self.finished:
+        if self.finished or (read_time < self._messages_seen_at and not read):
             return []
         events = []
         for gone in sorted(self.held.ids - {m.key.id for m in messages}):
             self.held.remove(gone)
             events.append(self._event(EventKind.REMOVED, RemovedEvent(id=gone)))
-        for version in sorted((m for m in messages if m.key > self.cursor.message), key=lambda m: m.key):
-            self.cursor = replace(self.cursor, message=version.key)
+        held = self.held.ids
+        for version in sorted((m for m in messages if m.key > self.cursor.message or m.key.id not in held), key=_key):
+            self.cursor = replace(self.cursor, message=max(self.cursor.message, version.key))
             self.held.add(version)
             events.append(self._event(EventKind.MESSAGE, message_event(version)))
         self._messages_seen_at = max(self._messages_seen_at, read_time)
@@ -249,14 +268,19 @@ class ChatEventLog:
         if self.held is None and self._chat is not None:
             return self._chat[0]
         ending = self._ending()
-        return ending[0] if ending and self._messages_seen_at < ending[0] else None
+        return ending[0] if ending and self._caught_up_at < ending[0] else None
+
+    @property
+    def _caught_up_at(self) -> int:
+        """The chat version up to which the messages sent are complete."""
+        return self._messages_read_at if self.done_needs_a_read else self._messages_seen_at
 
     @property
     def awaiting_streams(self) -> int | None:
         """The chat version whose ``done`` waits for messages still streaming in a chat that no longer
         runs (an abandoned run deletes its partial message): the adapter stops the wait after a grace."""
         ending = self._ending()
-        if ending is None or self._messages_seen_at < ending[0] or self._streams_waited:
+        if ending is None or self._caught_up_at < ending[0] or self._streams_waited:
             return None
         return ending[0] if self.held is not None and self.held.streaming else None
 
@@ -276,7 +300,7 @@ class ChatEventLog:
         """``done`` once the chat is idle (or, when following, ended), the messages caught up with it, and
         no message is still streaming (or the wait for them is over)."""
         ending = self._ending()
-        if ending is None or self._messages_seen_at < ending[0] or self.awaiting_streams is not None:
+        if ending is None or self._caught_up_at < ending[0] or self.awaiting_streams is not None:
             return []
         self.finished = True
         return [self._event(EventKind.DONE, DoneEvent(status=ending[1]), done=True)]

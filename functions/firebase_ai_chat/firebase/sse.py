@@ -39,6 +39,7 @@ from ..errors import ErrorCode
 from ..events.log import ChatEventLog, Event, MessageKey, MessageVersion
 from ..models import ChatMessage, ChatState
 from ..status import ChatStatus
+from ._compat import listeners_may_miss_documents
 from .callables import rejected_response
 from .events_request import EventsError, EventsRequest, events_request
 from .stream_lease import LeaseBusy, StreamLease
@@ -117,7 +118,8 @@ class ChatEventStream:
         self._on_end: Callable[[], None] | None = on_end
         self._updates: queue.Queue[Callable[[], list[Event]]] = queue.Queue()
         self._watches: list[Any] = []
-        self._catching_up, self._streaming = Grace(CATCH_UP_GRACE_SECONDS), Grace(STREAMING_GRACE_SECONDS)
+        catch_up = 0.0 if log.done_needs_a_read else CATCH_UP_GRACE_SECONDS
+        self._catching_up, self._streaming = Grace(catch_up), Grace(STREAMING_GRACE_SECONDS)
         self.ended_by = "error"
 
     def start(self) -> None:
@@ -157,7 +159,7 @@ class ChatEventStream:
         version = self.log.awaiting_messages
         if self._catching_up.over(version):
             query = messages_query(self.db, self.request.chat, self.request.uid)
-            return self.log.messages_changed(*read_messages(query, version or 0))
+            return self.log.messages_changed(*read_messages(query, version or 0), read=True)
         if self._streaming.over(self.log.awaiting_streams):
             return self.log.stop_waiting_for_streams()
         return []
@@ -261,7 +263,8 @@ def _stream(
     except BaseException:
         release()
         raise
-    log = ChatEventLog(chat=checked.chat, cursor=checked.cursor, follow=checked.follow)
+    emulated = listeners_may_miss_documents()
+    log = ChatEventLog(chat=checked.chat, cursor=checked.cursor, follow=checked.follow, done_needs_a_read=emulated)
     stream = ChatEventStream(db=db, request=checked, log=log, environ=request.environ, on_end=release)
     try:
         stream.start()
