@@ -62,12 +62,14 @@ class Fault:
 
     ``kind="status"`` (the default) answers with HTTP ``status`` and an error
     body; ``kind="bad_arguments"`` answers normally but with every function
-    call's arguments cut into invalid JSON (``status`` is then ignored).
+    call's arguments cut into invalid JSON (``status`` is then ignored);
+    ``kind="blocked"`` (the fake Gemini server only) answers with no candidate
+    and the prompt blocked for safety.
     """
 
     status: int = 500
     delay: float = 0.0
-    kind: Literal["status", "bad_arguments"] = "status"
+    kind: Literal["status", "bad_arguments", "blocked"] = "status"
 
 
 @dataclass

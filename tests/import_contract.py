@@ -27,6 +27,7 @@ ADAPTERS = (
     "store.firestore",
     "tasks.cloud_tasks",
     "engines.openai",
+    "engines.gemini",
     "client",  # the HTTP client of the callables and chatEvents (httpx)
     "testing",
 )

@@ -16,7 +16,7 @@ and are always sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .token_estimate import estimate_text_tokens
@@ -32,6 +32,8 @@ def estimate_tokens(message: dict[str, Any]) -> int:
     content = message.get("content") or ""
     texts = [content if isinstance(content, str) else json.dumps(content)]
     texts += [message.get(key) or "" for key in ("name", "arguments", "output")]  # Responses API items
+    if message.get("parts"):  # a Gemini content
+        texts.append(json.dumps(message["parts"]))
     for call in message.get("tool_calls") or []:
         function = call.get("function", {})
         texts += [function.get("name", ""), function.get("arguments", "")]
@@ -43,21 +45,34 @@ def history_tokens(history: Sequence[dict[str, Any]]) -> int:
     return sum(estimate_tokens(message) for message in history)
 
 
-def _units(history: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def is_user_message(message: dict[str, Any]) -> bool:
+    """Whether a Chat Completions message or Responses API item opens a turn (a user's message)."""
+    return message.get("role") == "user"
+
+
+def _units(
+    history: Sequence[dict[str, Any]], starts_turn: Callable[[dict[str, Any]], bool]
+) -> list[list[dict[str, Any]]]:
     units: list[list[dict[str, Any]]] = []
     for message in history:
-        if message.get("role") == "user" or not units:
+        if starts_turn(message) or not units:
             units.append([message])
         else:
             units[-1].append(message)
     return units
 
 
-def trim_history(history: Sequence[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
-    """The newest whole turns of ``history`` whose estimate fits ``budget`` (at least the newest turn)."""
+def trim_history(
+    history: Sequence[dict[str, Any]],
+    budget: int,
+    *,
+    starts_turn: Callable[[dict[str, Any]], bool] = is_user_message,
+) -> list[dict[str, Any]]:
+    """The newest whole turns of ``history`` whose estimate fits ``budget`` (at least the newest turn);
+    ``starts_turn`` tells which entries open a turn (by default a user's message)."""
     kept: list[list[dict[str, Any]]] = []
     used = 0
-    for unit in reversed(_units(history)):
+    for unit in reversed(_units(history, starts_turn)):
         cost = history_tokens(unit)
         if kept and used + cost > budget:
             break
