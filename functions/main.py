@@ -195,6 +195,11 @@ def crash_injection() -> list[RunHooks]:
     return [CrashOnMarker(directory)]
 
 
+MODEL_KEYS = ("OPENAI_API_KEY", "GEMINI_API_KEY")
+"""The worker binds both keys: the one set (on the emulators ``functions/.secret.local``) picks the
+engine (``CHAT_ENGINE`` when both are). Deployed, each must exist in Secret Manager."""
+
+
 def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorData]:
     """The calculator's chats (the same chats, worker and limits), with or without App Check."""
     return ChatApp(
@@ -209,6 +214,7 @@ def calculator_app(*, app_check: AppCheck | None = None) -> ChatApp[CalculatorDa
         app_check=app_check or False,
         capacity=CAPACITY,
         hooks=crash_injection(),
+        secrets=MODEL_KEYS,
     )
 
 

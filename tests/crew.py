@@ -91,6 +91,7 @@ class Crew:
         messages: Callable[[str], Sequence[ChatMessage]],
         *,
         engine: Engine | None = None,
+        engines: Mapping[str, Engine] | None = None,
         hooks: Sequence[RunHooks] = (),
         stream_interval: float = STREAM_INTERVAL,
     ) -> None:
@@ -112,7 +113,7 @@ class Crew:
         self.worker = ChatWorker(
             store=self.store,
             queue=self.queue,
-            engines={"offline": engine or OfflineEngine(PHRASES)},
+            engines={"offline": engine or OfflineEngine(PHRASES), **(engines or {})},
             dispatchers={"calc": self.tools, "half": self._halver(), "raising": RaisingDispatcher()},
             hooks=hooks,
             stream_interval=stream_interval,

@@ -119,13 +119,68 @@ def test_a_deployed_worker_without_a_key_fails_loudly(monkeypatch: pytest.Monkey
     from firebase_ai_chat import ChatError, ErrorCode
     from firebase_ai_chat.firebase.assistants import choose_engine
 
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("FUNCTIONS_EMULATOR", raising=False)
+    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "CHAT_ENGINE", "FUNCTIONS_EMULATOR"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(ChatError) as missing:
         choose_engine(PHRASES)
-    assert missing.value.code is ErrorCode.FAILED_PRECONDITION and "OPENAI_API_KEY" in missing.value.message
+    assert missing.value.code is ErrorCode.FAILED_PRECONDITION
+    assert "OPENAI_API_KEY or GEMINI_API_KEY" in missing.value.message
     monkeypatch.setenv("FUNCTIONS_EMULATOR", "true")
     assert isinstance(choose_engine(PHRASES), OfflineEngine)
+
+
+@pytest.mark.parametrize(
+    ("environment", "chosen"),
+    [
+        ({"OPENAI_API_KEY": "k"}, "openai"),
+        ({"GEMINI_API_KEY": "k"}, "gemini"),
+        ({"GOOGLE_GENAI_USE_VERTEXAI": "true"}, "gemini"),
+        ({"OPENAI_API_KEY": "k", "GEMINI_API_KEY": "k", "CHAT_ENGINE": "gemini"}, "gemini"),
+        ({"OPENAI_API_KEY": "k", "CHAT_ENGINE": "offline"}, "offline"),
+        ({"OPENAI_API_KEY": "k", "GEMINI_API_KEY": "k"}, "set CHAT_ENGINE to openai or gemini"),
+        ({"CHAT_ENGINE": "claude"}, "CHAT_ENGINE is 'claude'"),
+    ],
+)
+def test_the_apps_engine_is_the_one_configured(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], chosen: str
+) -> None:
+    from firebase_ai_chat import ChatError, ErrorCode
+    from firebase_ai_chat.firebase.assistants import app_engine_name
+
+    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "CHAT_ENGINE", "FUNCTIONS_EMULATOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if " " not in chosen:
+        assert app_engine_name() == chosen
+        return
+    with pytest.raises(ChatError) as ambiguous:
+        app_engine_name()
+    assert ambiguous.value.code is ErrorCode.FAILED_PRECONDITION and chosen in ambiguous.value.message
+
+
+def test_an_assistant_on_an_engine_without_its_key_fails_its_run_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from firebase_ai_chat import ChatError
+    from firebase_ai_chat.firebase.assistants import engine_named
+
+    for name in ("GEMINI_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for engine, secret in (("gemini", "GEMINI_API_KEY"), ("openai", "OPENAI_API_KEY")):
+        with pytest.raises(ChatError, match=f"The {secret} secret is not set"):
+            engine_named(engine, PHRASES)
+    with pytest.raises(ValueError, match="engine 'claude' is not one of"):
+        ChatApp(data=Todos, assistants=[Assistant(name="a", instructions="", engine="claude")], worker="w")
+
+
+def test_each_assistant_stores_its_own_engine() -> None:
+    app = ChatApp(
+        data=Todos,
+        assistants=[Assistant(name="a", instructions=""), Assistant(name="b", instructions="", engine="gemini")],
+        worker="w",
+        secrets=("GEMINI_API_KEY",),
+    )
+    assert (app.config("a").engine, app.config("b").engine) == ("app", "gemini")
+    assert app.settings.secrets == ("GEMINI_API_KEY",)
 
 
 def test_chats_live_in_the_apps_collection() -> None:

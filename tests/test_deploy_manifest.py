@@ -43,7 +43,8 @@ def test_the_calculator_deploys_its_callables_and_task_queues_and_no_scheduled_s
     for name in ("calculator", "calculator2"):  # Capacity(queues=2): one worker function and queue each
         worker = endpoints[name]
         assert worker["taskQueueTrigger"]["retryConfig"]["maxAttempts"] == 3
-        assert [s["secret"] for s in worker["secretEnvironmentVariables"]] == ["OPENAI_API_KEY"]
+        secrets = [s["secret"] for s in worker["secretEnvironmentVariables"]]
+        assert secrets == ["OPENAI_API_KEY", "GEMINI_API_KEY"], "ChatApp(secrets=...): both model keys"
         # The capacity (the default, README "Sizing the worker"): 16 runs per instance on a whole CPU,
         # at most 50 instances, and the queue dispatches what they serve: 16 x 50 runs at once.
         assert (worker["concurrency"], worker["cpu"], worker["maxInstances"]) == (16, 1, 50)
@@ -56,4 +57,8 @@ def test_the_calculator_deploys_its_callables_and_task_queues_and_no_scheduled_s
     assert {(p["name"], p["type"]) for p in build["params"]} >= {
         ("OPENAI_API_KEY", "secret"),
         ("OPENAI_MODEL", "string"),
+        ("GEMINI_API_KEY", "secret"),
+        ("GEMINI_MODEL", "string"),
+        ("GEMINI_BASE_URL", "string"),
+        ("CHAT_ENGINE", "string"),
     }

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from crew import CALC, Crew
+from crew import PHRASES as CREW_PHRASES
 from fake_gemini import SIGNATURE, FakeGemini, credentials_file, serve
 from fake_openai import Fault
 
@@ -29,6 +31,7 @@ from firebase_ai_chat.engines.failures import BLOCKED_MESSAGE, REJECTED_MESSAGE,
 from firebase_ai_chat.engines.gemini import GeminiEngine
 from firebase_ai_chat.engines.gemini.client import client_from_environment
 from firebase_ai_chat.engines.offline import Phrase
+from firebase_ai_chat.testing import InMemoryChatStore
 
 PHRASES = [
     Phrase(r"add (\d+)", "add", lambda m: {"value": int(m[1])}),
@@ -187,6 +190,30 @@ def test_failures_become_clear_chat_errors(
         GeminiEngine(stream=stream).run(EngineRequest(assistant=assistant(), input=[UserInput(text="hi")]))
     assert (raised.value.code, raised.value.message, raised.value.permanent) == (code, message, permanent)
     assert "injected" not in str(raised.value), "the provider's text never reaches the user"
+
+
+def test_a_hand_over_to_another_engine_and_back_keeps_each_assistants_context(
+    fake: FakeGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calculator on Gemini hands over to the halver on the offline engine and gets the chat back:
+    its Gemini history (calls, signatures, their responses) is still one Gemini accepts."""
+    gemini_api(fake, monkeypatch)
+    fake.phrases = CREW_PHRASES
+    store = InMemoryChatStore()
+    crew = Crew(store, "u", store.all_messages, engines={"gemini": GeminiEngine()})
+    chat_id = crew.start("add 4 and switch", assistant=CALC.model_copy(update={"engine": "gemini"}))
+    crew.drain()
+    assert (crew.state(chat_id)["config"]["assistantId"], crew.state(chat_id)["data"]) == ("half", {"sum": 2})
+    crew.chat.hand_back(user_id=crew.user_id, chat_id=chat_id, messages=["add 1"])
+    crew.drain()
+    state = crew.state(chat_id)
+    assert (state["config"]["assistantId"], state["status"], state["data"]) == ("calc", "userInput", {"sum": 3})
+    back = fake.requests[1]["contents"]  # the calculator's first turn once back
+    assert [c["role"] for c in back] == ["user", "model", "user", "user"], "calls, their responses, the new input"
+    assert [p["functionResponse"]["name"] for p in back[2]["parts"]] == ["add", "switch"]
+    assert back[3] == {"role": "user", "parts": [{"text": "add 1"}]}
+    assert crew.ai_texts(chat_id)[-1] == 'add: data is now {"sum": 3}'
+    assert len(fake.requests) == 3, "the halver never called Gemini"
 
 
 def test_the_client_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

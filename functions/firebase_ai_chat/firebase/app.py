@@ -9,11 +9,15 @@ shopWorker = app.worker_function()
 ```
 
 Everything is checked when the module loads: assistant names, hand-offs to
-assistants that exist, one toolset per assistant. The engine is chosen when
-the worker starts: the OpenAI engines when the ``OPENAI_API_KEY`` secret has a
-value (the Responses API, or Chat Completions with ``OPENAI_API_MODE=chat``),
-the offline engine on the emulators when it has none, and a loud failure
-when a deployed worker has no key (never a silent offline answer). The
+assistants that exist, one toolset per assistant. Each assistant runs on its
+own engine (``Assistant(engine="gemini")``) or the app's, chosen when the worker
+starts: ``CHAT_ENGINE``, else the engine whose key is set (``OPENAI_API_KEY``:
+the Responses API, or Chat Completions with ``OPENAI_API_MODE=chat``;
+``GEMINI_API_KEY``, or Vertex AI with ``GOOGLE_GENAI_USE_VERTEXAI=true``), the
+offline engine on the emulators when none is, and a loud failure when a
+deployed worker has none or both (never a silent offline answer). The worker
+binds the ``secrets`` it is given (default ``OPENAI_API_KEY``): the model keys
+the app uses, and any its tools need. The
 callables and the worker run in ``region``; the worker's task queue is
 named after ``worker``; chats live in ``collection`` (``chats``), and clients
 name them ``{collection}/{chatId}``.
@@ -112,13 +116,14 @@ class ChatApp(Generic[DataT]):
         usage: str | None = None,
         paused: Callable[[], bool] | None = None,
         hooks: Sequence[RunHooks] = (),
+        secrets: Sequence[str] = ("OPENAI_API_KEY",),
     ) -> None:
         check_assistants(assistants)
         self.settings = AppSettings(
             data=data, configs={a.name: assistant_config(a) for a in assistants}, worker_name=worker,
             capacity=_capacity(capacity, concurrency), collection=collection, region=region, meta=meta,
             max_attempts=max_attempts, app_check=app_check_setting(app_check), user_documents=tuple(user_documents),
-            retention=retention,
+            retention=retention, secrets=tuple(secrets),
         )  # fmt: skip
         self.runtime = AppRuntime(
             self.settings, assistants, offline=offline, store=store, queue=queue, engine=engine,

@@ -19,7 +19,7 @@ from ..store.retention import expiry
 from ..tasks.routed import RoutedQueue
 from ..tools.results import CompletedResult, Resumer
 from .admin import firebase_app, firestore_client
-from .assistants import APP_ENGINE, Assistant, NamedEngine
+from .assistants import Assistant, engines
 from .callables import Caller
 from .settings import AppSettings
 from .user_data import delete_user_data, write_under_chat
@@ -132,7 +132,7 @@ class AppRuntime:
         return ChatWorker(
             store=self.store,
             queue=self.queue,
-            engines={APP_ENGINE: self._engine or NamedEngine(self._offline)},
+            engines=engines(self._offline, self._engine),
             assistants=specs,
             hooks=list(self._hooks),
             on_complete=self._on_complete,

@@ -29,6 +29,8 @@ class AppSettings:
     app_check: AppCheck | None = None
     user_documents: tuple[str, ...] = ()
     retention: timedelta | None = None
+    secrets: tuple[str, ...] = ("OPENAI_API_KEY",)
+    """The secrets the worker binds (Secret Manager names): its model keys, and any its tools need."""
 
     @property
     def first(self) -> AssistantConfig:

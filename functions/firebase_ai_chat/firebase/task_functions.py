@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..capacity import Capacity
 from .app_runtime import AppRuntime
-from .params import OPENAI_API_KEY
+from .params import secret_params
 from .process import declared
 from .serving_threads import serve_threads
 from .settings import AppSettings
@@ -53,7 +53,10 @@ class TaskFunctions:
         serve_threads(self._settings.capacity.runs_per_instance, self._settings.worker_names)
         declared(name, handler)
         return tasks_fn.on_task_dispatched(
-            **self._task_options(), **worker_options(self._settings.capacity), timeout_sec=300, secrets=[OPENAI_API_KEY]
+            **self._task_options(),
+            **worker_options(self._settings.capacity),
+            timeout_sec=300,
+            secrets=secret_params(self._settings.secrets),
         )(handler)
 
     def worker_functions(self) -> dict[str, Callable[..., Any]]:
