@@ -7,8 +7,9 @@ Contract used by clients (keep it exactly): callables ``calculate {message, clie
 chat). Chat data starts as ``{"sum": 0}``. Also ``deleteMyData {}`` → ``{deletedChats,
 deletedDocuments}``, and the same chats behind App Check: ``calculateAppCheck``,
 ``postToCalculateAppCheck``, ``chatEventsAppCheck``. Engine: see ``firebase_ai_chat.firebase.app`` (the
-``OPENAI_API_KEY`` secret selects OpenAI; with none, the emulators use the offline engine, which
-understands ``PHRASES``).
+worker binds ``OPENAI_API_KEY`` and ``GEMINI_API_KEY``: the one set selects OpenAI or Gemini,
+``CHAT_ENGINE`` when both are, ``GOOGLE_GENAI_USE_VERTEXAI=true`` Gemini on Vertex AI with no key; with
+none, the emulators use the offline engine, which understands ``PHRASES``).
 
 Limits per UTC day, from params (``functions/.env.local`` on the emulators): guests (anonymous
 sign-in) get ``GUEST_DAILY_POSTS`` posts and ``GUEST_DAILY_TOKENS`` tokens, signed-in users

@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from crew import Crew, FlakyStore
+from fake_gemini import FakeGemini
+from fake_gemini import serve as serve_gemini
 from fake_openai import FakeOpenAI, serve
 from google.cloud import firestore
-from support import RELIABILITY, ChatWatcher, count
+from support import RELIABILITY, ChatWatcher, FakeModel, count
 
 from firebase_ai_chat.firebase.admin import firestore_client
 from firebase_ai_chat.models import ChatMessage
@@ -42,42 +44,78 @@ def client() -> EmulatorClient:
 
 @pytest.fixture(scope="session")
 def engine_mode() -> str:
-    """``openai`` when the functions were started with ``OPENAI_API_KEY`` (the fake server's pass), else ``offline``."""
+    """The engine the functions were started with: ``gemini`` (the Gemini passes: ``GEMINI_BASE_URL`` at the
+    fake Gemini server), ``openai`` (``OPENAI_API_KEY``: the fake OpenAI server's passes), else ``offline``."""
+    if os.environ.get("GEMINI_BASE_URL"):
+        return "gemini"
     return "openai" if os.environ.get("OPENAI_API_KEY") else "offline"
+
+
+def _local_port(variable: str, path: str) -> int:
+    url = urlsplit(os.environ.get(variable, ""))
+    if url.hostname != "127.0.0.1" or url.port is None:
+        pytest.fail(
+            f"{variable} must point at the local fake server (http://127.0.0.1:PORT{path}), not {url.geturl()!r}"
+        )
+    return url.port
 
 
 @pytest.fixture(scope="session", autouse=True)
 def fake_openai(engine_mode: str) -> Iterator[FakeOpenAI | None]:
-    """In the ``openai`` pass, the local fake OpenAI server at ``OPENAI_BASE_URL`` (loopback only)."""
+    """In the ``openai`` passes, the local fake OpenAI server at ``OPENAI_BASE_URL`` (loopback only)."""
     if engine_mode != "openai":
         yield None
         return
-    url = urlsplit(os.environ.get("OPENAI_BASE_URL", ""))
-    if url.hostname != "127.0.0.1" or url.port is None:
-        pytest.fail(
-            f"OPENAI_BASE_URL must point at the local fake server (http://127.0.0.1:PORT/v1), not {url.geturl()!r}"
-        )
+    port = _local_port("OPENAI_BASE_URL", "/v1")
     from main import PHRASES
 
-    fake = FakeOpenAI(phrases=PHRASES, stateless=os.environ.get("OPENAI_STORE") == "false")
+    stateless = os.environ.get("OPENAI_STORE") == "false"  # and sparse: as llama-server is
+    fake = FakeOpenAI(phrases=PHRASES, stateless=stateless, sparse=stateless)
     try:
-        server = serve(fake, url.port)
+        server = serve(fake, port)
     except OSError as error:
-        pytest.fail(f"cannot start the fake OpenAI server on port {url.port}: {error}")
+        pytest.fail(f"cannot start the fake OpenAI server on port {port}: {error}")
+    yield fake
+    server.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fake_gemini(engine_mode: str) -> Iterator[FakeGemini | None]:
+    """In the Gemini passes, the local fake Gemini server at ``GEMINI_BASE_URL`` (loopback only); the
+    Vertex AI leg's credentials (``GOOGLE_APPLICATION_CREDENTIALS``) get their tokens from it too."""
+    if engine_mode != "gemini":
+        yield None
+        return
+    port = _local_port("GEMINI_BASE_URL", "")
+    from main import PHRASES
+
+    fake = FakeGemini(phrases=PHRASES)
+    try:
+        server = serve_gemini(fake, port)
+    except OSError as error:
+        pytest.fail(f"cannot start the fake Gemini server on port {port}: {error}")
     yield fake
     server.shutdown()
 
 
 @pytest.fixture
-def fake(fake_openai: FakeOpenAI | None) -> Iterator[FakeOpenAI]:
-    """The session's fake server; every queued fault must be used by the test that queued it."""
-    if fake_openai is None:
-        pytest.fail("these tests need the OpenAI pass of tests/run (OPENAI_API_KEY and the fake server)")
-    yield fake_openai
-    fake_openai.stream_delay = 0.0
-    left = list(fake_openai.faults)
-    fake_openai.faults.clear()
+def fake(fake_openai: FakeOpenAI | None, fake_gemini: FakeGemini | None) -> Iterator[FakeModel]:
+    """The session's fake model server (OpenAI or Gemini); every queued fault must be used by the test
+    that queued it."""
+    server: FakeModel | None = fake_openai or fake_gemini
+    if server is None:
+        pytest.fail("these tests need a model server pass of tests/run (the fake OpenAI or Gemini server)")
+    yield server
+    server.stream_delay = 0.0
+    left = list(server.faults)
+    server.faults.clear()
     assert left == [], f"faults not consumed: {left}"
+
+
+@pytest.fixture
+def fake_model(fake_openai: FakeOpenAI | None, fake_gemini: FakeGemini | None) -> FakeModel | None:
+    """The session's fake model server, if any (``None`` with the offline engine)."""
+    return fake_openai or fake_gemini
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,9 @@ class FakeOpenAI:
     stateless: bool = False
     """Like a server that keeps no state (``llama-server``): ``/v1/responses`` refuses
     ``previous_response_id`` (400) and reads ``input`` as the whole history."""
+    sparse: bool = False
+    """Like ``llama-server``'s stream: Responses events without ``sequence_number``, ``output_index`` or
+    ``content_index``, and call ids without the ``call_`` prefix."""
 
     def fail_next(self, *faults: Fault) -> None:
         """Queue faults for the next requests (either endpoint), in order."""
@@ -184,7 +187,8 @@ class FakeOpenAI:
         with self.lock:
             number = len(self.responses) + 1
             response_id = f"resp_{number:05d}"
-            texts, calls = decide(self.phrases, inputs, tools, call_prefix=f"call_{number:05d}")
+            prefix = f"{number:05d}" if self.sparse else f"call_{number:05d}"
+            texts, calls = decide(self.phrases, inputs, tools, call_prefix=prefix)
             self.responses[response_id] = _Stored(calls={call.call_id: call.name for call in calls})
         if fault is not None:
             calls = _malformed(calls)
@@ -299,7 +303,12 @@ class FakeOpenAI:
         sequence = iter(range(1_000_000))
 
         def event(kind: str, **data: Any) -> tuple[str, dict[str, Any]]:
-            return kind, {"type": kind, "sequence_number": next(sequence), **data}
+            fields = {"type": kind, "sequence_number": next(sequence), **data}
+            if self.sparse:
+                fields = {
+                    k: v for k, v in fields.items() if k not in ("sequence_number", "output_index", "content_index")
+                }
+            return kind, fields
 
         pending = {**response, "status": "in_progress", "output": [], "usage": None}
         yield event("response.created", response=pending)

@@ -10,9 +10,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pytest
+from fake_gemini import FakeGemini
+from fake_openai import FakeOpenAI
 from google.cloud import firestore
 
 E = TypeVar("E", bound=Exception)
+FakeModel = FakeOpenAI | FakeGemini
+"""A local fake model server: both take the same ``Fault``s and have ``requests``, ``stream_delay``,
+``hold_after``/``release``."""
 
 
 def at_once(calls: Sequence[Callable[[], Any]], refused: type[E]) -> tuple[list[Any], list[E]]:

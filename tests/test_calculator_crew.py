@@ -1,7 +1,8 @@
 """The calculator crew through the emulators: tools, reductions, errors, continuations, hand-over.
 
-Marked ``engine``: ``tests/run`` runs these with the offline engine and again with the
-OpenAI Responses engine (the real SDK against the local fake server).
+Marked ``engine``: ``tests/run`` runs these with the offline engine and again with each engine on a
+real SDK against a local fake server (OpenAI Responses, stateless and Chat Completions; Gemini, on the
+Gemini API and on Vertex AI).
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fake_openai import FakeOpenAI
 from google.cloud import firestore
-from support import ChatWatcher, wait_until
+from support import ChatWatcher, FakeModel, wait_until
 
 from firebase_ai_chat import AssistantChat, ChatError, ContinuationScheduler, ErrorCode
 from firebase_ai_chat.store.firestore import FirestoreChatStore
@@ -26,12 +26,12 @@ Watch = Callable[[str, str], ChatWatcher]
 
 
 @pytest.fixture(autouse=True)
-def engine_is_used(fake_openai: FakeOpenAI | None) -> Any:
-    """In the ``openai`` pass, every scenario must really go through the SDK and the fake server."""
-    before = len(fake_openai.requests) if fake_openai else 0
+def engine_is_used(fake_model: FakeModel | None) -> Any:
+    """In a model server's pass, every scenario must really go through the SDK and the fake server."""
+    before = len(fake_model.requests) if fake_model else 0
     yield
-    if fake_openai is not None:
-        assert len(fake_openai.requests) > before, "the functions did not call the OpenAI server"
+    if fake_model is not None:
+        assert len(fake_model.requests) > before, "the functions did not call the model server"
 
 
 class Conversation:
@@ -123,7 +123,7 @@ def test_tool_error_is_seen_by_the_model(client: EmulatorClient, user: User, wat
 
 
 def test_hand_over_then_hand_back_keeps_one_conversation(
-    client: EmulatorClient, user: User, watch: Watch, fake_openai: FakeOpenAI | None
+    client: EmulatorClient, user: User, watch: Watch, fake_model: FakeModel | None
 ) -> None:
     talk = Conversation(client, user, watch, "add 10")
     state = talk.say("divide by 4")
@@ -146,10 +146,12 @@ def test_hand_over_then_hand_back_keeps_one_conversation(
     state = talk.say("add 1")
     assert state["data"] == {"sum": 1.5}
     assert state["config"]["assistantId"] == "calculator"
-    if fake_openai is not None:
-        instructions = [r.get("instructions", "") for r in fake_openai.requests] + [
-            m["content"] for r in fake_openai.requests for m in r.get("messages", []) if m["role"] == "system"
+    if fake_model is not None:
+        requests = fake_model.requests
+        instructions = [r.get("instructions") or "" for r in requests] + [
+            m["content"] for r in requests for m in r.get("messages", []) if m["role"] == "system"
         ]
+        instructions += [p["text"] for r in requests for p in (r.get("systemInstruction") or {}).get("parts", [])]
         assert any("divide the user's running sum" in text for text in instructions)
 
 

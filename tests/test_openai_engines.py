@@ -175,6 +175,24 @@ def test_stateless_responses_send_the_history_to_a_server_that_keeps_none(
     assert second.context["history"][-len(replies) :] == replies, "the next turn sends what the model said"
 
 
+@pytest.mark.parametrize("store", [True, False], ids=["stored", "stateless"])
+def test_a_stream_without_the_optional_event_fields_still_answers(
+    fake: tuple[FakeOpenAI, openai.OpenAI], store: bool
+) -> None:
+    """As ``llama-server`` streams: no ``sequence_number``, ``output_index`` or ``content_index``, and
+    call ids without the ``call_`` prefix (the SDK's stream helper fails on such a stream)."""
+    server, client = fake
+    server.sparse, server.stateless = True, not store
+    shown: list[tuple[int, str]] = []
+    engine = OpenAIResponsesEngine(client=client, model="fake-model", stream=True, store=store)
+    first, second = converse(engine, on_text=lambda index, text: shown.append((index, text)))
+    assert [call.name for call in first.tool_calls] == ["add", "multiply"]
+    assert not any(call.call_id.startswith("call_") for call in first.tool_calls)
+    assert second.texts == ["add: 0", "multiply: 1"] and not second.tool_calls
+    assert (0, "add: 0") in shown and shown[-1] == (1, "multiply: 1"), "each text streamed in its own place"
+    assert second.usage.output_tokens > 0
+
+
 def test_a_server_without_state_fails_the_default_mode_naming_the_setting(
     fake: tuple[FakeOpenAI, openai.OpenAI],
 ) -> None:

@@ -8,7 +8,8 @@ with zero data retention) refuses that: the chat fails with ``failed-preconditio
 (within the context budget, as the Chat Completions engine does) and each turn sends it whole
 with ``store: false``, asking for the reasoning items' encrypted content so they can be sent
 back. Instructions and tools are sent every turn. With ``stream=True`` (the default) text deltas
-are reported as they arrive; the final reply is the SDK's assembled response either way. Client
+are reported as they arrive and the reply is the response ``response.completed`` carries, read from
+the raw events (servers such as ``llama-server`` omit fields the SDK's stream helper needs). Client
 settings: ``client.py``.
 """
 
@@ -22,6 +23,7 @@ from openai.types.responses import Response
 from ...errors import ChatError, ErrorCode
 from ..base import AssistantText, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
 from ..context_budget import DEFAULT_BUDGET, trim_history
+from ..failures import unavailable
 from .client import OpenAIEngineBase
 from .errors import engine_error
 
@@ -121,17 +123,26 @@ class OpenAIResponsesEngine(OpenAIEngineBase):
         return _reply(response, context={"history": history})
 
     def _respond(self, arguments: dict[str, Any], on_text: TextSink | None) -> Response:
+        """The response; streamed, its text deltas go to ``on_text`` and the response is the one
+        ``response.completed`` carries. Only what the protocol guarantees is read: the event's type and
+        delta, and the item it belongs to by ``item_id`` (a server may omit ``output_index``,
+        ``content_index`` and ``sequence_number``, which the SDK's stream helper needs)."""
         if not self.stream:
             return self.client.responses.create(**arguments)
-        texts: dict[int, str] = {}
-        with self.client.responses.stream(**arguments) as stream:
+        texts: dict[str, str] = {}
+        final: Response | None = None
+        with self.client.responses.create(**arguments, stream=True) as stream:
             for event in stream:
                 if event.type == "response.output_text.delta":
-                    index = sorted({*texts, event.output_index}).index(event.output_index)
-                    texts[event.output_index] = texts.get(event.output_index, "") + event.delta
+                    key = str(getattr(event, "item_id", None) or getattr(event, "output_index", None) or "")
+                    texts[key] = texts.get(key, "") + event.delta
                     if on_text is not None:
-                        on_text(index, texts[event.output_index])
-            return stream.get_final_response()
+                        on_text(list(texts).index(key), texts[key])
+                elif event.type == "response.completed":
+                    final = event.response
+        if final is None:
+            raise unavailable()  # the stream ended before the response did
+        return final
 
     @staticmethod
     def _error(error: openai.OpenAIError, *, continued: bool) -> ChatError:
