@@ -40,8 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import counting
 from google.cloud import firestore
+from model_engines import model_engines
 
 from firebase_ai_chat import AssistantChat, ChatWorker
+from firebase_ai_chat.engines.base import Engine
 from firebase_ai_chat.engines.offline import OfflineEngine
 from firebase_ai_chat.firebase.admin import firestore_client
 from firebase_ai_chat.limits import Allowance, Limits
@@ -118,9 +120,10 @@ def _app() -> Any:
 BENCH_LIMITS = Limits(tier="bench", day=Allowance(posts=1_000_000, tokens=10**9))
 
 
-def costs(engine_chunks: int, *, limited: bool = False) -> dict[str, Counts]:
+def costs(engine_chunks: int, *, limited: bool = False, more: dict[str, Engine] | None = None) -> dict[str, Counts]:
     """Counts of a text turn, a tool turn and a streamed answer (in-process, on the emulator);
-    ``limited``: with per-user limits on."""
+    ``limited``: with per-user limits on; ``more``: engines whose text and tool turns are counted too
+    (``{engine} text``, ``{engine} tool``)."""
     app = _app()
     client, reset = counted_client()
     current = [Counts()]
@@ -134,17 +137,16 @@ def costs(engine_chunks: int, *, limited: bool = False) -> dict[str, Counts]:
     gate, spending = (Gate("chatUsage"), Spending("chatUsage")) if limited else (None, None)
     chat = AssistantChat(store=store, queue=queue, gate=gate)
     offline = OfflineEngine(app.PHRASES)
-    engines = {"offline": offline, "streamed": Streamed(offline, chunks=engine_chunks)}
+    engines = {"offline": offline, "streamed": Streamed(offline, chunks=engine_chunks), **(more or {})}
     tools = {"calculator": app.calculator_tools, "divider": app.divider_tools}
     worker = ChatWorker(
         store=store, queue=queue, engines=engines, dispatchers=tools, stream_interval=0, spending=spending
     )
     found: dict[str, Counts] = {}
-    for name, engine, text in (
-        ("text", "offline", "hello"),
-        ("tool", "offline", "add 1"),
-        ("streamed", "streamed", "hi"),
-    ):
+    turns = [("text", "offline", "hello"), ("tool", "offline", "add 1"), ("streamed", "streamed", "hi")]
+    for other in more or {}:
+        turns += [(f"{other} text", other, "hello"), (f"{other} tool", other, "add 1")]
+    for name, engine, text in turns:
         assistant = app.CALCULATOR.model_copy(update={"engine": engine})
         data = app.CalculatorData()
         started = chat.create(user_id="bench", assistant=assistant, data=data, messages=["sum"], limits=limits)
@@ -353,7 +355,25 @@ def limits_report(without: dict[str, Counts]) -> None:
     )
 
 
+def engines_report() -> None:
+    """The text and tool turns through every engine's real SDK (local fake servers), against the
+    offline engine's: an engine changes nothing in what a turn costs in Firestore."""
+    app = _app()
+    with model_engines(app.PHRASES) as engines:
+        found = costs(engine_chunks=5, more=engines)
+    print("## Per engine: the same turns through each engine's SDK (local fake servers, not streamed)\n")
+    print("| engine | turn | reads | writes | commits | same as offline |")
+    print("|---|---|---|---|---|---|")
+    for engine in ["offline", *engines]:
+        for turn in ("text", "tool"):
+            counts = found[turn if engine == "offline" else f"{engine} {turn}"]
+            same = "yes" if counts.row()[:3] == found[turn].row()[:3] else "NO"
+            print(f"| {engine} | {turn} | {counts.reads} | {counts.writes} | {counts.commits} | {same} |")
+    print()
+
+
 def report(rounds: int) -> None:
+    engines_report()
     found = costs(engine_chunks=5)
     print("## Firestore operations per turn (callable + worker; counted at the client's RPC layer)\n")
     print("| turn | reads | writes | reads+writes | commits | transactions | RPCs |")

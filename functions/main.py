@@ -175,6 +175,7 @@ ASSISTANTS = [
         instructions="You divide the user's running sum. When the user is done dividing, call handBack.",
         tools=divider_tools,
         can_hand_back=True,
+        message_meta={"name": "Divider"},  # over META's "Calculator"
     ),
 ]
 META = ChatMeta(ai_message_meta={"name": "Calculator"}, user_message_meta={"name": "You"})

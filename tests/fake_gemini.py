@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fake_openai import Fault
 
-from firebase_ai_chat.engines.base import EngineInput, ToolOutput, UserInput
+from firebase_ai_chat.engines.base import EngineInput, ToolOutput, heard
 from firebase_ai_chat.engines.offline import Phrase, decide
 
 _PATH = re.compile(
@@ -183,7 +183,7 @@ def _inputs(contents: list[dict[str, Any]]) -> list[EngineInput]:
             continue
         for part in parts:
             if "text" in part:
-                inputs.append(UserInput(text=part["text"]))
+                inputs.append(heard(part["text"]))
             elif _get(part, "functionResponse"):
                 response = _get(part, "functionResponse")
                 output = json.dumps(response.get("response") or {})

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from firebase_ai_chat.engines.base import AssistantText, EngineInput, ToolCall, ToolOutput, UserInput
+from firebase_ai_chat.engines.base import AssistantText, EngineInput, ToolCall, ToolOutput, heard
 from firebase_ai_chat.engines.offline import Phrase, decide
 
 RESPONSES = "/v1/responses"
@@ -170,7 +170,7 @@ class FakeOpenAI:
             elif item.get("role") == "assistant":
                 inputs.append(AssistantText(text=_text(item["content"])))
             else:
-                inputs.append(UserInput(text=_text(item["content"])))
+                inputs.append(heard(_text(item["content"])))
         if owed:
             return 400, _error(
                 f"No tool output found for function call {next(iter(owed))}.", "invalid_request_error", "input"
@@ -434,7 +434,7 @@ def _history_inputs(items: list[dict[str, Any]]) -> list[EngineInput]:
         elif item.get("role") == "assistant":
             inputs = []
         else:
-            inputs.append(UserInput(text=_text(item["content"])))
+            inputs.append(heard(_text(item["content"])))
     owed = [call for call in names if call not in answered]
     if owed:
         raise _BadRequestError(f"No tool output found for function call {owed[0]}.", "input")
@@ -484,7 +484,7 @@ def _chat_inputs(body: dict[str, Any]) -> list[EngineInput]:
                 names[call["id"]] = call["function"]["name"]
                 owed.append(call["id"])
         elif role == "user":
-            inputs.append(UserInput(text=_text(message.get("content"))))
+            inputs.append(heard(_text(message.get("content"))))
         elif role not in ("system", "developer"):
             raise _BadRequestError(
                 f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'tool', 'function' "

@@ -139,10 +139,16 @@ def test_hand_over_then_hand_back_keeps_one_conversation(
     state = talk.say("hand back")
     assert state["config"]["assistantId"] == "calculator"
     assert state["config"].get("stack", []) == []
-    assert talk.watcher.ai_texts()[-2:] == [
-        'switchToDivider: "The divider takes over."',
-        'You said "The divider is done. The sum is 0.5.".',
+    assert talk.watcher.ai_texts()[-2:] == [  # the hand-back is the app's, not the user's
+        'divide: data is now {"sum": 0.5}',
+        "The divider is done. The sum is 0.5.",
     ]
+    names = [(m["text"], m["meta"]["name"]) for m in talk.watcher.messages if m["author"] == "ai"]
+    assert names[-3:] == [
+        ('divide: data is now {"sum": 2.5}', "Divider"),
+        ('divide: data is now {"sum": 0.5}', "Divider"),
+        ("The divider is done. The sum is 0.5.", "Calculator"),
+    ], "each assistant's messages carry its own name"
     state = talk.say("add 1")
     assert state["data"] == {"sum": 1.5}
     assert state["config"]["assistantId"] == "calculator"

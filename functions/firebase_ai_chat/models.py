@@ -83,6 +83,8 @@ class AssistantConfig(Model):
     instructions: str = ""
     context_tokens: int | None = Field(default=None, gt=0)
     """Token budget of the history a stateless engine (Chat Completions) sends per turn."""
+    message_meta: dict[str, Any] | None = None
+    """Merged over the chat's ``ai_message_meta`` into this assistant's messages (e.g. its ``name``)."""
 
 
 class ChatConfig(AssistantConfig):

@@ -22,12 +22,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .engines.base import AssistantText, ToolOutput, Usage, UserInput
+from .engines.base import AssistantText, Instruction, ToolOutput, Usage, UserInput
 from .errors import ChatError, ErrorCode
 from .models import DOCUMENT_ID, ChatConfig
 from .tools.results import DataReduction, Suspended, ToolFailure, ToolValue
 
-EngineInputRecord = Annotated[UserInput | ToolOutput | AssistantText, Field(discriminator="kind")]
+EngineInputRecord = Annotated[UserInput | ToolOutput | AssistantText | Instruction, Field(discriminator="kind")]
 ToolResultRecord = Annotated[ToolValue | DataReduction | ToolFailure | Suspended, Field(discriminator="kind")]
 CompletedResultRecord = Annotated[ToolValue | DataReduction | ToolFailure, Field(discriminator="kind")]
 
@@ -158,6 +158,9 @@ class RunState(_Record):
     """The chat's assistant once this turn's calls are done, when a tool handed over or back
     (every call of a turn runs on the assistant that made it)."""
     handover_messages: list[str] = Field(default_factory=list)
+    handover_by_user: bool = False
+    """``handover_messages`` are the user's own words (a hand-over without messages passes the request
+    on), not the app's ``Instruction``s."""
     ai_messages: int = 0
     steps: list[Step] = Field(default_factory=list)
     steps_omitted: int = 0

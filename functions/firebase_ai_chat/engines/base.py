@@ -27,6 +27,36 @@ class UserInput(_Frozen):
     kind: Literal["user"] = "user"
     text: str
 
+    @property
+    def spoken(self) -> str:
+        """The message as the model reads it."""
+        return self.text
+
+
+INSTRUCTION_PREFIX = "[A message from the app, not from the user]"
+"""How an ``Instruction`` starts when the model reads it (as a user message: every protocol has one)."""
+
+
+class Instruction(_Frozen):
+    """A message of the app to the assistant, not something the user said: the ``messages`` of a tool's
+    hand-over or hand-back (``ToolContext.hand_over``, ``hand_back``). The model acts on it."""
+
+    kind: Literal["instruction"] = "instruction"
+    text: str
+
+    @property
+    def spoken(self) -> str:
+        """The message as the model reads it: marked as the app's."""
+        return f"{INSTRUCTION_PREFIX} {self.text}"
+
+
+def heard(text: str) -> UserInput | Instruction:
+    """What a model server received as a user message: an ``Instruction`` when it is marked as one
+    (the test servers read their input back this way)."""
+    if text.startswith(INSTRUCTION_PREFIX):
+        return Instruction(text=text.removeprefix(INSTRUCTION_PREFIX).lstrip())
+    return UserInput(text=text)
+
 
 class ToolOutput(_Frozen):
     """The result of a tool call, sent back to the model (``is_error`` for a tool error)."""
@@ -53,7 +83,7 @@ class AssistantText(_Frozen):
         return f"{self.text}\n\n{note}" if self.text else note
 
 
-EngineInput = UserInput | ToolOutput | AssistantText
+EngineInput = UserInput | ToolOutput | AssistantText | Instruction
 
 
 class ToolSpec(_Frozen):

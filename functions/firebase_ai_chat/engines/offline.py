@@ -3,7 +3,7 @@
 It reads each user message as clauses (split on ``,``, ``;``, ``and``,
 ``then``) and turns every clause that matches a ``Phrase`` of an available
 tool into a tool call; a message with no such clause is answered
-``You said "<text>".``. Tool outputs are answered ``<tool>: <output>`` (or
+``You said "<text>".`` (an app's ``Instruction``: relayed as it is). Tool outputs are answered ``<tool>: <output>`` (or
 ``<tool> failed: <error>``). The same input always gives the same answer.
 ``decide`` is the pure function behind it, so a fake model server can speak
 any wire protocol with the same behaviour. It reports a deterministic usage
@@ -19,7 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import AssistantText, EngineInput, EngineReply, EngineRequest, TextSink, ToolCall, ToolOutput, Usage
+from .base import (
+    AssistantText,
+    EngineInput,
+    EngineReply,
+    EngineRequest,
+    Instruction,
+    TextSink,
+    ToolCall,
+    ToolOutput,
+    Usage,
+)
 
 _CLAUSES = re.compile(r"\s*(?:[,;]|\band then\b|\bthen\b|\band\b)\s*", re.IGNORECASE)
 
@@ -58,35 +68,41 @@ def _describe(output: ToolOutput) -> str:
 def decide(
     phrases: Sequence[Phrase], inputs: Sequence[EngineInput], tools: Sequence[str], *, call_prefix: str
 ) -> tuple[list[str], list[ToolCall]]:
-    """The texts and tool calls answering ``inputs`` when ``tools`` are available. What precedes a
-    stopped answer (``AssistantText``) is history: only the inputs after the last one are answered."""
+    """The texts and tool calls answering ``inputs`` when ``tools`` are available, in the order the
+    inputs came. What precedes a stopped answer (``AssistantText``) is history: only the inputs after
+    the last one are answered. An ``Instruction`` (the app's message on a hand-over or a hand-back) is
+    acted on like a user's message but never answered as said by the user: with no tool to call, it is
+    relayed as it is; and the tool outputs before it (those of the turn that handed the chat over,
+    given back when the chat comes back) are history too: their answer would come after the fact."""
     texts: list[str] = []
     calls: list[ToolCall] = []
     stops = [index for index, item in enumerate(inputs) if isinstance(item, AssistantText)]
-    for item in inputs[stops[-1] + 1 :] if stops else inputs:
+    later = inputs[stops[-1] + 1 :] if stops else inputs
+    instructed = max((index for index, item in enumerate(later) if isinstance(item, Instruction)), default=-1)
+    for position, item in enumerate(later):
+        if isinstance(item, ToolOutput):
+            if position > instructed:
+                texts.append(_describe(item))
+            continue
         if isinstance(item, AssistantText):
             continue
-        if isinstance(item, ToolOutput):
-            texts.append(_describe(item))
-            continue
-        matched = False
-        for clause in _CLAUSES.split(item.text.strip().rstrip(".!?")):
-            phrase = next((p for p in phrases if p.tool in tools and p.match(clause)), None)
-            if phrase is None:
-                continue
-            match = phrase.match(clause)
-            assert match is not None
-            calls.append(
-                ToolCall(
-                    call_id=f"{call_prefix}_{len(calls)}",
-                    name=phrase.tool,
-                    arguments=json.dumps(phrase.arguments(match)),
-                )
-            )
-            matched = True
-        if not matched:
-            texts.append(f'You said "{item.text}".')
+        found = _calls(phrases, item.text, tools, call_prefix, len(calls))
+        calls += found
+        if not found:
+            texts.append(item.text if isinstance(item, Instruction) else f'You said "{item.text}".')
     return texts, calls
+
+
+def _calls(phrases: Sequence[Phrase], text: str, tools: Sequence[str], call_prefix: str, first: int) -> list[ToolCall]:
+    """A call for each clause of ``text`` that matches a phrase of an available tool."""
+    calls: list[ToolCall] = []
+    for clause in _CLAUSES.split(text.strip().rstrip(".!?")):
+        phrase = next((p for p in phrases if p.tool in tools and p.match(clause)), None)
+        match = phrase.match(clause) if phrase is not None else None
+        if phrase is not None and match is not None:
+            call_id = f"{call_prefix}_{first + len(calls)}"
+            calls.append(ToolCall(call_id=call_id, name=phrase.tool, arguments=json.dumps(phrase.arguments(match))))
+    return calls
 
 
 CHARS_PER_TOKEN = 4

@@ -37,6 +37,8 @@ class Assistant:
     can_hand_back: bool = False
     context_tokens: int | None = None
     engine: str | None = None
+    message_meta: dict[str, Any] | None = None
+    """Merged over the app's ``ChatMeta.ai_message_meta`` into this assistant's messages (its ``name``)."""
 
 
 def _on(value: str) -> bool:
@@ -133,6 +135,7 @@ def assistant_config(assistant: Assistant) -> AssistantConfig:
         model=assistant.model,
         instructions=assistant.instructions,
         context_tokens=assistant.context_tokens,
+        message_meta=assistant.message_meta,
     )
 
 

@@ -8,24 +8,25 @@ from collections.abc import Callable
 from ..commands import ChatCommand
 from ..engines.base import Engine, EngineReply, EngineRequest
 from ..errors import ChatError, ErrorCode
-from ..models import ChatState
+from ..models import AssistantConfig, ChatState
 from ..records import EngineContextRecord
 from .hooks import HookPoint
 from .parts import WorkerParts
 from .streaming import StreamWriter
-from .turn import Progress, ai_message_id
+from .turn import Progress, ai_message_id, ai_meta
 
 
 def stream_writer(
     parts: WorkerParts,
     command: ChatCommand,
     chat: ChatState,
+    assistant: AssistantConfig,
     first_index: int,
     check: Callable[[], None],
     hook: Callable[[HookPoint], None],
 ) -> StreamWriter:
-    """The writer of the call's partial messages, from position ``first_index``; ``check`` raises when
-    the run must stop, ``hook(HookPoint.MID_STREAM)`` follows each write."""
+    """The writer of ``assistant``'s partial messages, from position ``first_index``; ``check`` raises
+    when the run must stop, ``hook(HookPoint.MID_STREAM)`` follows each write."""
     return StreamWriter(
         store=parts.store,
         chat_id=command.chat_id,
@@ -33,7 +34,7 @@ def stream_writer(
         dispatch_id=command.dispatch_id,
         first_index=first_index,
         message_id=lambda index: ai_message_id(command.dispatch_id, index),
-        meta=chat.meta.ai_message_meta if chat.meta else None,
+        meta=ai_meta(chat, assistant),
         after_write=lambda: hook(HookPoint.MID_STREAM),
         interval=parts.stream_interval,
         check=check,

@@ -113,8 +113,9 @@ class RunLoop:
         assistant = self._progress.config.assistant
         context = self._writer.context(assistant.assistant_id)
         started = time.monotonic()
+        first = self._progress.run.ai_messages
         self._stream = stream_writer(
-            self._parts, self._command, self._chat, self._progress.run.ai_messages, self._signal.check, self._hook
+            self._parts, self._command, self._chat, assistant, first, self._signal.check, self._hook
         )
         reply: EngineReply | None = None
         try:

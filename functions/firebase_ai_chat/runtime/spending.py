@@ -115,5 +115,6 @@ def limit_reached(progress: Progress, chat: ChatState, context: EngineContextRec
     defer_input(progress, context)
     run = progress.run
     index = run.ai_messages
-    progress.messages[ai_message_id(run.dispatch_id, index)] = ai_message(chat, run.dispatch_id, index, text)
+    message = ai_message(chat, progress.config, run.dispatch_id, index, text)
+    progress.messages[ai_message_id(run.dispatch_id, index)] = message
     progress.run = run.model_copy(update={"ai_messages": index + 1, "status": RunStatus.DONE})

@@ -110,7 +110,7 @@ def _keep_partial(progress: Progress, chat: ChatState, partial: Mapping[int, str
     run = progress.run
     for position, text in sorted(partial.items()):
         if text:
-            message = ai_message(chat, run.dispatch_id, position, text, stopped=True)
+            message = ai_message(chat, progress.config, run.dispatch_id, position, text, stopped=True)
             progress.messages[ai_message_id(run.dispatch_id, position)] = message
     last = max((position + 1 for position, text in partial.items() if text), default=run.ai_messages)
     progress.run = run.model_copy(update={"ai_messages": max(run.ai_messages, last)})

@@ -71,7 +71,9 @@ def with_request(actions: Actions, user_texts: Callable[[], Sequence[str]]) -> A
         return actions
     texts = tuple(user_texts())
     return tuple(
-        dataclasses.replace(action, messages=texts) if isinstance(action, HandOver) and not action.messages else action
+        dataclasses.replace(action, messages=texts, by_user=True)
+        if isinstance(action, HandOver) and not action.messages
+        else action
         for action in actions
     )
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..commands import ChatCommand
-from ..engines.base import EngineInput, EngineReply, ToolCall, ToolOutput, UserInput
+from ..engines.base import EngineInput, EngineReply, Instruction, ToolCall, ToolOutput, UserInput
 from ..errors import ChatError
 from ..handover import hand_back, hand_over
-from ..models import Author, ChatConfig, ChatMessage, ChatState
+from ..models import AssistantConfig, Author, ChatConfig, ChatMessage, ChatState
 from ..records import (
     MAX_STORED_ARGUMENTS,
     ContinuationId,
@@ -53,13 +53,28 @@ def ai_message_id(dispatch_id: str, index: int) -> str:
     return f"{dispatch_id}-ai-{index:03d}"
 
 
-def ai_message(chat: ChatState, dispatch_id: str, index: int, text: str, *, stopped: bool | None = None) -> ChatMessage:
-    """The ``index``-th AI message of a dispatch (final; ``stopped`` when the owner cut it short)."""
+def ai_meta(chat: ChatState, assistant: AssistantConfig) -> dict[str, Any] | None:
+    """The meta of ``assistant``'s messages: the chat's AI message meta, then the assistant's own."""
+    merged = {**((chat.meta.ai_message_meta if chat.meta else None) or {}), **(assistant.message_meta or {})}
+    return merged or None
+
+
+def ai_message(
+    chat: ChatState,
+    assistant: AssistantConfig,
+    dispatch_id: str,
+    index: int,
+    text: str,
+    *,
+    stopped: bool | None = None,
+) -> ChatMessage:
+    """The ``index``-th AI message of a dispatch, written by ``assistant`` (final; ``stopped`` when the
+    owner cut it short)."""
     return ChatMessage(
         user_id=chat.user_id,
         author=Author.AI,
         text=text,
-        meta=chat.meta.ai_message_meta if chat.meta else None,
+        meta=ai_meta(chat, assistant),
         dispatch_id=dispatch_id,
         in_batch_sort_index=index,
         stopped=stopped,
@@ -158,7 +173,8 @@ def apply_reply(
     calls = pending_calls(progress.command, run.turn, reply.tool_calls if reply else [], scaled(cap, run))
     for offset, text in enumerate(texts):
         index = run.ai_messages + offset
-        progress.messages[ai_message_id(run.dispatch_id, index)] = ai_message(chat, run.dispatch_id, index, text)
+        message = ai_message(chat, assistant, run.dispatch_id, index, text)
+        progress.messages[ai_message_id(run.dispatch_id, index)] = message
     steps, omitted = list(run.steps), run.steps_omitted
     if reply is not None:
         detail = ModelCallDetail(
@@ -204,7 +220,7 @@ def record_tool(
     run = progress.run
     call = run.calls[index]
     before = run.next_config or progress.config
-    config, handover_messages = before, list(run.handover_messages)
+    config, handover_messages, by_user = before, list(run.handover_messages), run.handover_by_user
     try:
         for action in actions:
             if isinstance(action, HandOver):
@@ -212,9 +228,10 @@ def record_tool(
                 config = hand_over(config, action.assistant)
             else:
                 config = hand_back(config)
-            handover_messages = list(action.messages)
+            handover_messages, by_user = list(action.messages), isinstance(action, HandOver) and action.by_user
     except ChatError as error:
-        result, config, handover_messages = ToolFailure(message=error.message), before, run.handover_messages
+        result, config = ToolFailure(message=error.message), before
+        handover_messages, by_user = run.handover_messages, run.handover_by_user
     if isinstance(result, DataReduction):
         progress.data = result.data
     calls = list(run.calls)
@@ -231,6 +248,7 @@ def record_tool(
         update={
             "calls": calls,
             "handover_messages": handover_messages,
+            "handover_by_user": by_user,
             "steps": steps,
             "steps_omitted": omitted,
             "next_config": config if config != before else run.next_config,
@@ -253,7 +271,8 @@ def end_turn(progress: Progress, owed: EngineContextRecord) -> None:
         text, is_error = result_output(call.result)
         outputs.append(ToolOutput(call_id=call.call_id, name=call.name, output=text, is_error=is_error))
     config = run.next_config or progress.config
-    handed = [UserInput(text=text) for text in run.handover_messages]
+    said = UserInput if run.handover_by_user else Instruction
+    handed: list[EngineInput] = [said(text=text) for text in run.handover_messages]
     if run.turn_assistant_id and run.turn_assistant_id != config.assistant_id:
         progress.contexts[run.turn_assistant_id] = owed.model_copy(update={"pending": [*owed.pending, *outputs]})
         next_input: list[Any] = handed
@@ -265,6 +284,7 @@ def end_turn(progress: Progress, owed: EngineContextRecord) -> None:
             "calls": [],
             "input": next_input,
             "handover_messages": [],
+            "handover_by_user": False,
             "status": RunStatus.RUNNING,
             "next_config": None,
         }

@@ -22,6 +22,8 @@ class HandOver:
 
     assistant: AssistantConfig | str
     messages: tuple[str, ...] = ()
+    by_user: bool = False
+    """The messages are the user's own (the request that made the chat change hands), not the app's."""
 
 
 @dataclass(frozen=True)

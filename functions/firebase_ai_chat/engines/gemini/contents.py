@@ -67,7 +67,7 @@ def new_contents(request: EngineRequest) -> list[Stored]:
         elif isinstance(item, AssistantText):
             contents.append({"role": "model", "parts": [{"text": item.spoken}]})
         else:
-            contents.append({"role": "user", "parts": [{"text": item.text}]})
+            contents.append({"role": "user", "parts": [{"text": item.spoken}]})
     return contents
 
 

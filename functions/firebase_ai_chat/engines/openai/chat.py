@@ -31,7 +31,7 @@ def _new_messages(request: EngineRequest) -> list[dict[str, Any]]:
         elif isinstance(item, AssistantText):
             messages.append({"role": "assistant", "content": item.spoken})
         else:
-            messages.append({"role": "user", "content": item.text})
+            messages.append({"role": "user", "content": item.spoken})
     return messages
 
 

@@ -38,7 +38,7 @@ def _input_items(request: EngineRequest) -> list[dict[str, Any]]:
         elif isinstance(item, AssistantText):
             items.append({"role": "assistant", "content": item.spoken})
         else:
-            items.append({"role": "user", "content": item.text})
+            items.append({"role": "user", "content": item.spoken})
     return items
 
 
