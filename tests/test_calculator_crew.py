@@ -7,10 +7,12 @@ Gemini API and on Vertex AI).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fake_gemini import FakeGemini
 from google.cloud import firestore
 from support import ChatWatcher, FakeModel, wait_until
 
@@ -32,6 +34,10 @@ def engine_is_used(fake_model: FakeModel | None) -> Any:
     yield
     if fake_model is not None:
         assert len(fake_model.requests) > before, "the functions did not call the model server"
+    if isinstance(fake_model, FakeGemini) and os.environ.get("GEMINI_LEG") == "vertex":  # tests/run's Vertex AI leg
+        paths = fake_model.paths[before:]
+        assert all("/locations/europe-west1/publishers/google/models/fake-model:" in path for path in paths), paths
+        assert fake_model.tokens > 0, "no key: the functions' credentials fetched an access token"
 
 
 class Conversation:
