@@ -109,6 +109,8 @@ def test_tools_are_called_and_answered_over_the_gemini_api(
     assert second.model == "gemini-2.5-flash" and second.usage.input_tokens > 0 and second.usage.output_tokens > 0
     if stream:
         assert len(shown) > 1 and shown[-1] == (0, second.texts[0]), "the text arrives piece by piece"
+    else:
+        assert shown == [], "not streamed: no partial text (each would be a write)"
     body = fake.requests[-1]
     assert fake.paths[-1].startswith("/v1/models/gemini-2.5-flash:")
     assert body["systemInstruction"]["parts"] == [{"text": "Calculate."}]

@@ -117,7 +117,7 @@ class GeminiEngine:
         answer, shown = _Answer(), ""
         for response in responses:
             answer.add(response)
-            if on_text is not None and answer.text != shown:
+            if self.stream and on_text is not None and answer.text != shown:
                 shown = answer.text
                 on_text(0, shown)
         return answer
