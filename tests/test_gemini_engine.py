@@ -20,6 +20,7 @@ from fake_openai import Fault
 
 from firebase_ai_chat import AssistantConfig, ChatError, ErrorCode
 from firebase_ai_chat.engines.base import (
+    INSTRUCTION_PREFIX,
     AssistantText,
     EngineReply,
     EngineRequest,
@@ -213,7 +214,7 @@ def test_a_hand_over_to_another_engine_and_back_keeps_each_assistants_context(
     back = fake.requests[1]["contents"]  # the calculator's first turn once back
     assert [c["role"] for c in back] == ["user", "model", "user", "user"], "calls, their responses, the new input"
     assert [p["functionResponse"]["name"] for p in back[2]["parts"]] == ["add", "switch"]
-    assert back[3] == {"role": "user", "parts": [{"text": "add 1"}]}
+    assert back[3] == {"role": "user", "parts": [{"text": f"{INSTRUCTION_PREFIX} add 1"}]}, "the app's message"
     assert crew.ai_texts(chat_id)[-1] == 'add: data is now {"sum": 3}'
     assert len(fake.requests) == 3, "the halver never called Gemini"
 

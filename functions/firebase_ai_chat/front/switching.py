@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..commands import ChatCommand
-from ..engines.base import UserInput
+from ..engines.base import Instruction
 from ..errors import ChatError, ErrorCode
 from ..models import ChatConfig, ChatResult, ChatState
 from ..records import RunState, run_path
@@ -45,7 +45,7 @@ def switched(
     state = chat.model_copy(
         update={"config": config, "status": ChatStatus.PROCESSING, "latest_dispatch_id": dispatch_id}
     )
-    run = RunState(dispatch_id=dispatch_id, input=[UserInput(text=text) for text in messages], request=[])
+    run = RunState(dispatch_id=dispatch_id, input=[Instruction(text=text) for text in messages], request=[])
     command = ChatCommand.run(chat_id, dispatch_id, assistant_id=config.assistant_id, meta=command_meta)
     return ChatWrite(state=state, records={run_path(dispatch_id): run.to_record()}), (state, command)
 
