@@ -51,13 +51,17 @@ def engine_mode() -> str:
     return "openai" if os.environ.get("OPENAI_API_KEY") else "offline"
 
 
-def _local_port(variable: str, path: str) -> int:
+def _local_server(variable: str, path: str, start: Callable[[int], Any]) -> Any:
+    """``start(port)`` at the loopback port of ``variable``'s URL (the functions call it there)."""
     url = urlsplit(os.environ.get(variable, ""))
     if url.hostname != "127.0.0.1" or url.port is None:
         pytest.fail(
             f"{variable} must point at the local fake server (http://127.0.0.1:PORT{path}), not {url.geturl()!r}"
         )
-    return url.port
+    try:
+        return start(url.port)
+    except OSError as error:
+        pytest.fail(f"cannot start the fake server of {variable} on port {url.port}: {error}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,15 +70,11 @@ def fake_openai(engine_mode: str) -> Iterator[FakeOpenAI | None]:
     if engine_mode != "openai":
         yield None
         return
-    port = _local_port("OPENAI_BASE_URL", "/v1")
     from main import PHRASES
 
     stateless = os.environ.get("OPENAI_STORE") == "false"  # and sparse: as llama-server is
     fake = FakeOpenAI(phrases=PHRASES, stateless=stateless, sparse=stateless)
-    try:
-        server = serve(fake, port)
-    except OSError as error:
-        pytest.fail(f"cannot start the fake OpenAI server on port {port}: {error}")
+    server = _local_server("OPENAI_BASE_URL", "/v1", lambda port: serve(fake, port))
     yield fake
     server.shutdown()
 
@@ -86,14 +86,10 @@ def fake_gemini(engine_mode: str) -> Iterator[FakeGemini | None]:
     if engine_mode != "gemini":
         yield None
         return
-    port = _local_port("GEMINI_BASE_URL", "")
     from main import PHRASES
 
     fake = FakeGemini(phrases=PHRASES)
-    try:
-        server = serve_gemini(fake, port)
-    except OSError as error:
-        pytest.fail(f"cannot start the fake Gemini server on port {port}: {error}")
+    server = _local_server("GEMINI_BASE_URL", "", lambda port: serve_gemini(fake, port))
     yield fake
     server.shutdown()
 

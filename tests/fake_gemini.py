@@ -33,12 +33,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fake_http import FakeHandler, serve_in_thread
 from fake_openai import Fault
 
 from firebase_ai_chat.engines.base import EngineInput, ToolOutput, heard
@@ -246,52 +247,24 @@ def _error(code: int, message: str, status: str | None = None) -> dict[str, Any]
 def serve(fake: FakeGemini, port: int) -> ThreadingHTTPServer:
     """Serve ``fake`` on 127.0.0.1:``port`` (0: any free port) in a daemon thread."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+    class Handler(FakeHandler):
+        pace = fake
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server calls it by this name
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             path, _, query = self.path.partition("?")
             if path == "/token":
                 with fake.lock:
                     fake.tokens += 1
-                self._json(
-                    200, {"access_token": f"fake-token-{fake.tokens}", "expires_in": 3600, "token_type": "Bearer"}
-                )
+                token = {"access_token": f"fake-token-{fake.tokens}", "expires_in": 3600, "token_type": "Bearer"}
+                self.send_json(200, token)
                 return
             headers = {key.lower(): value for key, value in self.headers.items()}
             status, answer = fake.answer(path, json.loads(raw or b"{}"), headers)
             if status == 200 and path.endswith(":streamGenerateContent") and "alt=sse" in query:
-                self._stream(f"data: {json.dumps(chunk)}\r\n\r\n" for chunk in fake.chunks(answer))
+                self.send_events(f"data: {json.dumps(chunk)}\r\n\r\n" for chunk in fake.chunks(answer))
                 return
-            self._json(status, answer)
+            self.send_json(status, answer)
 
-        def _json(self, status: int, answer: dict[str, Any]) -> None:
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def _stream(self, frames: Iterator[str]) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            try:
-                for number, frame in enumerate(frames):
-                    if number and fake.stream_delay:
-                        time.sleep(fake.stream_delay)
-                    self.wfile.write(frame.encode())
-                    self.wfile.flush()
-                    if fake.hold_after is not None and fake.hold_after in frame:
-                        fake.hold_after = None
-                        fake.held.append(fake.release.wait(30))
-            except (BrokenPipeError, ConnectionResetError):
-                return
-
-        def log_message(self, *_: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_in_thread(Handler, port)

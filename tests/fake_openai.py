@@ -46,8 +46,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
+
+from fake_http import FakeHandler, serve_in_thread
 
 from firebase_ai_chat.engines.base import AssistantText, EngineInput, ToolCall, ToolOutput, heard
 from firebase_ai_chat.engines.offline import Phrase, decide
@@ -529,15 +531,17 @@ def _fault_error(status: int) -> dict[str, Any]:
 def serve(fake: FakeOpenAI, port: int) -> ThreadingHTTPServer:
     """Serve ``fake`` on 127.0.0.1:``port`` (0: any free port, see ``server_address``) in a daemon thread."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+    class Handler(FakeHandler):
+        pace = fake
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server calls it by this name
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
             path = self.path.split("?", 1)[0].rstrip("/")
             if path.endswith("/responses"):
                 status, answer = fake.respond(body, path=path)
                 if status == 200 and body.get("stream") is True:
-                    self._stream(
+                    self.send_events(
                         f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in fake.response_events(answer)
                     )
                     return
@@ -546,38 +550,10 @@ def serve(fake: FakeOpenAI, port: int) -> ThreadingHTTPServer:
                 if status == 200 and body.get("stream") is True:
                     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
                     chunks = fake.chat_chunks(answer, include_usage=include_usage)
-                    self._stream([*(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks), "data: [DONE]\n\n"])
+                    self.send_events([*(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks), "data: [DONE]\n\n"])
                     return
             else:
                 status, answer = 404, _error(f"Unknown path {self.path}", "invalid_request_error")
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.send_json(status, answer)
 
-        def _stream(self, frames: Any) -> None:
-            """Send server-sent events, ``stream_delay`` apart; the connection closes at the end (HTTP/1.0)."""
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            self.send_header("Cache-Control", "no-cache")
-            self.end_headers()
-            try:
-                for number, frame in enumerate(frames):
-                    if number and fake.stream_delay:
-                        time.sleep(fake.stream_delay)
-                    self.wfile.write(frame.encode())
-                    self.wfile.flush()
-                    if fake.hold_after is not None and fake.hold_after in frame:
-                        fake.hold_after = None  # the first such event only
-                        fake.held.append(fake.release.wait(30))
-            except (BrokenPipeError, ConnectionResetError):
-                return  # the client stopped reading
-
-        def log_message(self, *_: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_in_thread(Handler, port)
