@@ -105,6 +105,27 @@ def live(chat: TerminalChat) -> None:
             print(f"  [refused] {error.message}", flush=True)
 
 
+def engine_label() -> str:
+    """The engine the functions will pick, from the settings they read (``functions/.secret.local``,
+    ``functions/.env.local``, the environment): ``CHAT_ENGINE``, else the model key that is set."""
+    settings: dict[str, str] = {}
+    for name in (".env.local", ".secret.local"):
+        path = ROOT / "functions" / name
+        lines = path.read_text().splitlines() if path.exists() else []
+        settings.update(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    settings.update(os.environ)
+    chosen = settings.get("CHAT_ENGINE", "auto").strip().lower()
+    vertex = settings.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("true", "1")
+    keyed = [
+        n for n, on in (("OpenAI", settings.get("OPENAI_API_KEY")), ("Gemini", settings.get("GEMINI_API_KEY"))) if on
+    ]
+    if chosen not in ("", "auto"):
+        return chosen
+    if vertex and not keyed:
+        return "Gemini on Vertex AI"
+    return " and ".join(keyed) + " (set CHAT_ENGINE to choose)" if len(keyed) > 1 else (keyed or ["offline"])[0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-script", action="store_true", help="skip the scripted conversation")
@@ -113,9 +134,7 @@ def main() -> int:
     web = os.environ.get("WEB_CHAT_URL")
     if web:
         print(f"Web chat: {web}  (open it in a browser; sign in as a guest or with any email)")
-    engine = (
-        "OpenAI" if os.environ.get("OPENAI_API_KEY") or (ROOT / "functions" / ".secret.local").exists() else "offline"
-    )
+    engine = engine_label()
     client = EmulatorClient()
     user = client.sign_up()
     print(f"Terminal chat: signed in as {user.email} on the Auth emulator; engine: {engine}", flush=True)
