@@ -22,7 +22,7 @@ import httpx
 from httpx_sse import ServerSentEvent, connect_sse
 
 from .errors import CallError
-from .events.log import EVENT_MODELS, EventData, EventKind
+from .events.kinds import EVENT_MODELS, EventData, EventKind
 
 __all__ = ["CallError", "ChatClient", "ChatEvent", "EventData"]
 _LAST = frozenset({EventKind.DONE, EventKind.DELETED})

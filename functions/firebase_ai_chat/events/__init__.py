@@ -1,5 +1,6 @@
-"""What a client follows: the chat's events (``log``: status, message, removed, reset, done,
-deleted), their resumable cursor (``cursor``) and the chat seen as a client sees it (``view``)."""
+"""What a client follows: the chat's events (``kinds``: status, message, removed, reset, done,
+deleted; ``log``: when each is sent), their resumable cursor (``cursor``) and the chat seen as a
+client sees it (``view``)."""
 
 from typing import TYPE_CHECKING
 
@@ -7,12 +8,13 @@ from .._faces import face
 
 if TYPE_CHECKING:
     from .cursor import EventCursor as EventCursor
+    from .kinds import EventKind as EventKind
     from .log import ChatEventLog as ChatEventLog
-    from .log import EventKind as EventKind
     from .view import ChatView as ChatView
 
 _HOMES = {
-    "log": ("ChatEventLog", "EventKind"),
+    "log": ("ChatEventLog",),
+    "kinds": ("EventKind",),
     "cursor": ("EventCursor",),
     "view": ("ChatView",),
 }

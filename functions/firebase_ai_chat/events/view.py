@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..models import Model
-from .log import EventKind, MessageEvent, RemovedEvent, StatusEvent
+from .kinds import EventKind, MessageEvent, RemovedEvent, StatusEvent
 
 
 @dataclass

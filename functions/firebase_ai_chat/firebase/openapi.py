@@ -26,7 +26,7 @@ from pydantic.json_schema import models_json_schema
 
 from ..errors import ErrorCode
 from ..events.cursor import LAST_EVENT_ID_PATTERN
-from ..events.log import EVENT_MODELS
+from ..events.kinds import EVENT_MODELS
 from ..models import CHAT_DOCUMENT_PATTERN, chat_document_pattern
 from .events_request import ChatEventsQuery
 from .specs import ALLOWED_METHODS

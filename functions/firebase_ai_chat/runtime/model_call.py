@@ -10,10 +10,11 @@ from ..engines.base import Engine, EngineReply, EngineRequest
 from ..errors import ChatError, ErrorCode
 from ..models import AssistantConfig, ChatState
 from ..records import EngineContextRecord
+from .ai_messages import ai_message_id, ai_meta
 from .hooks import HookPoint
 from .parts import WorkerParts
 from .streaming import StreamWriter
-from .turn import Progress, ai_message_id, ai_meta
+from .turn import Progress
 
 
 def stream_writer(

@@ -26,7 +26,8 @@ from ..models import ChatState
 from ..records import EngineContextRecord, ModelStep, RunState, RunStatus
 from ..store.port import ChatStore
 from ..usage import UsageDocument, read_usage, spent, usage_path, used_up
-from .turn import Progress, ai_message, ai_message_id, defer_input
+from .ai_messages import ai_message, ai_message_id
+from .turn import Progress, defer_input
 
 
 def _now() -> datetime:

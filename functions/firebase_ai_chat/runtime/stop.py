@@ -39,7 +39,8 @@ from ..records import (
 )
 from ..store.documents import ChatSnapshot, ChatWrite, read_record
 from ..tools.results import ToolFailure
-from .turn import Progress, ai_message, ai_message_id, defer_input, end_turn, to_write
+from .ai_messages import ai_message, ai_message_id
+from .turn import Progress, defer_input, end_turn, to_write
 
 STOPPED_CALL = "Not run: the user stopped the answer."
 """The tool error the model reads for a call the stop kept from running."""

@@ -19,7 +19,7 @@ from ..commands import ChatCommand
 from ..engines.base import EngineInput, EngineReply, Instruction, ToolCall, ToolOutput, UserInput
 from ..errors import ChatError
 from ..handover import hand_back, hand_over
-from ..models import AssistantConfig, Author, ChatConfig, ChatMessage, ChatState
+from ..models import ChatConfig, ChatMessage, ChatState
 from ..records import (
     MAX_STORED_ARGUMENTS,
     ContinuationId,
@@ -41,44 +41,12 @@ from ..status import ChatStatus, check_transition
 from ..store.documents import ChatWrite
 from ..tools.context import HandBack, HandOver
 from ..tools.results import DataReduction, Suspended, ToolFailure, ToolResult, result_output
+from .ai_messages import ai_message, ai_message_id
 from .budget import MAX_TURN_ARGUMENTS, kept_steps, scaled
 from .streaming import bounded_texts
 
 MAX_STEP_CHARS = 1000
 """Arguments and results longer than this are cut in the run history (``steps``)."""
-
-
-def ai_message_id(dispatch_id: str, index: int) -> str:
-    """The deterministic id of the ``index``-th AI message a dispatch writes."""
-    return f"{dispatch_id}-ai-{index:03d}"
-
-
-def ai_meta(chat: ChatState, assistant: AssistantConfig) -> dict[str, Any] | None:
-    """The meta of ``assistant``'s messages: the chat's AI message meta, then the assistant's own."""
-    merged = {**((chat.meta.ai_message_meta if chat.meta else None) or {}), **(assistant.message_meta or {})}
-    return merged or None
-
-
-def ai_message(
-    chat: ChatState,
-    assistant: AssistantConfig,
-    dispatch_id: str,
-    index: int,
-    text: str,
-    *,
-    stopped: bool | None = None,
-) -> ChatMessage:
-    """The ``index``-th AI message of a dispatch, written by ``assistant`` (final; ``stopped`` when the
-    owner cut it short)."""
-    return ChatMessage(
-        user_id=chat.user_id,
-        author=Author.AI,
-        text=text,
-        meta=ai_meta(chat, assistant),
-        dispatch_id=dispatch_id,
-        in_batch_sort_index=index,
-        stopped=stopped,
-    )
 
 
 def clipped(value: Any) -> Any:
