@@ -4,6 +4,7 @@ run on in this process: each assistant's own (``Assistant(engine=...)``), else t
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 from .._once import once
 from ..engines.base import Engine
+from ..engines.gemini.settings import uses_vertex
 from ..engines.offline import OfflineEngine, Phrase
 from ..errors import ChatError, ErrorCode
 from ..models import AssistantConfig
@@ -45,10 +47,6 @@ def _on(value: str) -> bool:
     return value.lower() not in ("0", "false", "no")
 
 
-def _vertex() -> bool:
-    return os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("true", "1")
-
-
 def _missing(secret: str) -> ChatError:
     return ChatError(ErrorCode.FAILED_PRECONDITION, f"The {secret} secret is not set for the worker.", permanent=True)
 
@@ -66,7 +64,7 @@ def engine_named(name: str, offline: Sequence[Phrase]) -> Engine:
 
         return OpenAIResponsesEngine(stream=_on(OPENAI_STREAM.value), store=_on(OPENAI_STORE.value))
     if name == "gemini":
-        if not GEMINI_API_KEY.value and not _vertex():
+        if not GEMINI_API_KEY.value and not uses_vertex():
             raise _missing("GEMINI_API_KEY")
         from ..engines.gemini import GeminiEngine
 
@@ -83,7 +81,9 @@ def app_engine_name() -> str:
         message = f"CHAT_ENGINE is {chosen!r}: set it to one of {', '.join(ENGINES)} or auto."
         raise ChatError(ErrorCode.FAILED_PRECONDITION, message, permanent=True)
     keyed = [
-        name for name, key in (("openai", OPENAI_API_KEY.value), ("gemini", GEMINI_API_KEY.value or _vertex())) if key
+        name
+        for name, key in (("openai", OPENAI_API_KEY.value), ("gemini", GEMINI_API_KEY.value or uses_vertex()))
+        if key
     ]
     if len(keyed) > 1:
         message = "Both OpenAI and Gemini are configured: set CHAT_ENGINE to openai or gemini."
@@ -119,12 +119,10 @@ class LazyEngine:
 def engines(offline: Sequence[Phrase], app: Engine | None = None) -> dict[str, Engine]:
     """Every engine an assistant may run on, by the name its config stores (``app``: the app's, or the
     one an app's tests give)."""
-    named: dict[str, Engine] = {name: LazyEngine(name, _builder(name, offline)) for name in ENGINES}
-    return {APP_ENGINE: app or LazyEngine(APP_ENGINE, lambda: choose_engine(offline)), **named}
-
-
-def _builder(name: str, offline: Sequence[Phrase]) -> Callable[[], Engine]:
-    return lambda: engine_named(name, offline)
+    named: dict[str, Engine] = {
+        name: LazyEngine(name, functools.partial(engine_named, name, offline)) for name in ENGINES
+    }
+    return {APP_ENGINE: app or LazyEngine(APP_ENGINE, functools.partial(choose_engine, offline)), **named}
 
 
 def assistant_config(assistant: Assistant) -> AssistantConfig:

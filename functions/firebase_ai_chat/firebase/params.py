@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from firebase_functions import params
 
+from ..engines.gemini import settings as gemini
+
 OPENAI_API_KEY = params.SecretParam("OPENAI_API_KEY")
 """The model key: a Secret Manager secret when deployed, ``functions/.secret.local`` on the emulators."""
 OPENAI_MODEL = params.StringParam("OPENAI_MODEL", default="gpt-4.1-mini")
@@ -17,7 +19,7 @@ OPENAI_STORE = params.StringParam("OPENAI_STORE", default="true")
 each turn), for servers that keep none and organizations with zero data retention."""
 GEMINI_API_KEY = params.SecretParam("GEMINI_API_KEY")
 """The Gemini Developer API's key (Vertex AI needs none: ``GOOGLE_GENAI_USE_VERTEXAI=true``)."""
-GEMINI_MODEL = params.StringParam("GEMINI_MODEL", default="gemini-2.5-flash")
+GEMINI_MODEL = params.StringParam("GEMINI_MODEL", default=gemini.DEFAULT_MODEL)
 """The Gemini model of assistants that name none."""
 GEMINI_BASE_URL = params.StringParam("GEMINI_BASE_URL", default="")
 """Any Gemini-compatible endpoint (a proxy, the tests' fake server); empty: Google's."""

@@ -7,30 +7,18 @@
   (default ``global``).
 - ``GEMINI_BASE_URL``: any Gemini-compatible endpoint (a proxy, the tests' fake server); the paths
   under it are the API's own (``v1/models/…``, or ``v1beta1/projects/…/locations/…`` on Vertex AI).
-- ``GEMINI_MODEL``: the default model (``DEFAULT_MODEL``); ``GEMINI_TIMEOUT`` (seconds, default 60)
+- ``GEMINI_MODEL``: the default model (``settings.DEFAULT_MODEL``); ``GEMINI_TIMEOUT`` (seconds, default 60)
   and ``GEMINI_MAX_RETRIES`` (default 2) tune the SDK's own retries of 408, 429 and 5xx.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 
 from google import genai
 from google.genai import types
 
-DEFAULT_MODEL = "gemini-2.5-flash"
-DEFAULT_LOCATION = "global"
-
-
-def default_model() -> str:
-    """``GEMINI_MODEL`` or ``DEFAULT_MODEL``."""
-    return os.environ.get("GEMINI_MODEL") or DEFAULT_MODEL
-
-
-def uses_vertex() -> bool:
-    """Whether the environment asks for Vertex AI (``GOOGLE_GENAI_USE_VERTEXAI``, as the SDK reads it)."""
-    return os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("true", "1")
+from .settings import DEFAULT_LOCATION, uses_vertex
 
 
 def client_from_environment() -> genai.Client:
@@ -46,19 +34,3 @@ def client_from_environment() -> genai.Client:
         location = os.environ.get("GOOGLE_CLOUD_LOCATION") or DEFAULT_LOCATION
         return genai.Client(vertexai=True, project=project, location=location, http_options=http_options)
     return genai.Client(vertexai=False, api_key=os.environ.get("GEMINI_API_KEY"), http_options=http_options)
-
-
-class GeminiClient:
-    """The SDK client, created on first use and shared by the runs a worker instance answers at once."""
-
-    def __init__(self, client: genai.Client | None = None) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-
-    @property
-    def client(self) -> genai.Client:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = client_from_environment()
-        return self._client

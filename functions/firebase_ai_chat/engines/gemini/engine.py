@@ -21,12 +21,14 @@ from typing import Any
 from google import genai
 from google.genai import types
 
+from ..._once import once
 from ..base import EngineReply, EngineRequest, TextSink, ToolCall, Usage
 from ..context_budget import DEFAULT_BUDGET, trim_history
 from ..failures import blocked, unavailable
-from .client import GeminiClient, default_model
+from .client import client_from_environment
 from .contents import SYNTHETIC_CALL_ID, merged, new_contents, sdk_contents, starts_turn, stored
 from .errors import engine_error
+from .settings import default_model
 
 FORMAT = "gemini"
 """The context's ``format``: a context of another engine (an assistant moved to Gemini) starts afresh."""
@@ -66,9 +68,15 @@ class GeminiEngine:
     name = "gemini"
 
     def __init__(self, *, client: genai.Client | None = None, model: str | None = None, stream: bool = True) -> None:
-        self._client = GeminiClient(client)
+        self._given = client
         self._model = model
         self.stream = stream
+
+    @once
+    def client(self) -> genai.Client:
+        """The SDK client (the given one, else from the environment on first use): one for all the runs
+        a worker instance answers at once."""
+        return self._given or client_from_environment()
 
     def model_for(self, assistant_model: str | None) -> str:
         """The assistant's model, else this engine's, else ``GEMINI_MODEL`` or ``DEFAULT_MODEL``."""
@@ -107,7 +115,7 @@ class GeminiEngine:
     def _answer(
         self, model: str, history: list[dict[str, Any]], config: types.GenerateContentConfig, on_text: TextSink | None
     ) -> _Answer:
-        models = self._client.client.models
+        models = self.client.models
         contents: Any = sdk_contents(history)
         responses: Iterable[types.GenerateContentResponse]
         if self.stream:
@@ -117,9 +125,11 @@ class GeminiEngine:
         answer, shown = _Answer(), ""
         for response in responses:
             answer.add(response)
-            if self.stream and on_text is not None and answer.text != shown:
-                shown = answer.text
-                on_text(0, shown)
+            if self.stream and on_text is not None:
+                text = answer.text  # joined once per chunk
+                if text != shown:
+                    shown = text
+                    on_text(0, text)
         return answer
 
 

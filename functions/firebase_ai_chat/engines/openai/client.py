@@ -9,9 +9,10 @@ retries with backoff of 429, 5xx, timeouts and connection errors.
 from __future__ import annotations
 
 import os
-import threading
 
 import openai
+
+from ..._once import once
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 
@@ -33,20 +34,15 @@ class OpenAIEngineBase:
     """What both OpenAI engines share: the client (lazily from the environment), model and streaming."""
 
     def __init__(self, *, client: openai.OpenAI | None = None, model: str | None = None, stream: bool = True) -> None:
-        self._client = client
+        self._given = client
         self._model = model
         self.stream = stream
-        self._lock = threading.Lock()
 
-    @property
+    @once
     def client(self) -> openai.OpenAI:
-        """The SDK client (created on first use, from the environment): one for all the runs a worker
-        instance answers at once (the SDK's client is thread-safe and pools its connections)."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = client_from_environment()
-        return self._client
+        """The SDK client (the given one, else from the environment on first use): one for all the runs
+        a worker instance answers at once (the SDK's client is thread-safe and pools its connections)."""
+        return self._given or client_from_environment()
 
     def model_for(self, assistant_model: str | None) -> str:
         """The assistant's model, else this engine's, else ``OPENAI_MODEL`` or ``DEFAULT_MODEL``."""
