@@ -20,7 +20,7 @@ The model's input is what follows the last ``model`` content. Function calls car
 Gemini API (as real answers often do) and one on Vertex AI. A stream sends the text in
 ``chunk_size`` pieces, a function call whole, and the finish reason and usage on the last chunk.
 
-Faults (``Fault`` of ``fake_openai``, queued with ``fail_next``): ``status`` answers that HTTP status
+Faults (``fake_http.Fault``, queued with ``fail_next``): ``status`` answers that HTTP status
 with a Google error body; ``blocked`` answers 200 with no candidate and ``promptFeedback.blockReason``.
 """
 
@@ -29,21 +29,18 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fake_http import FakeHandler, serve_in_thread
-from fake_openai import Fault
+from fake_http import FakeHandler, FakeServer, serve_in_thread
 
 from firebase_ai_chat.engines.base import EngineInput, ToolOutput, heard
-from firebase_ai_chat.engines.offline import Phrase, decide
+from firebase_ai_chat.engines.offline import decide
 
 _PATH = re.compile(
     r"^/(?P<version>v1|v1beta|v1beta1)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/)?"
@@ -58,26 +55,11 @@ class _InvalidError(Exception):
 
 
 @dataclass
-class FakeGemini:
-    """The server's state: requests seen (with their paths), queued faults, streaming pace."""
+class FakeGemini(FakeServer):
+    """The server's state (``FakeServer``'s, and the access tokens it handed out)."""
 
-    phrases: Sequence[Phrase]
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
     tokens: int = 0
     """Access tokens handed out by ``/token`` (Vertex AI's credentials at work)."""
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    stream_delay: float = 0.0
-    hold_after: str | None = None
-    release: threading.Event = field(default_factory=threading.Event)
-    held: list[bool] = field(default_factory=list)
-    chunk_size: int = 8
-    answers: int = 0
-
-    def fail_next(self, *faults: Fault) -> None:
-        with self.lock:
-            self.faults.extend(faults)
 
     def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """The HTTP status and JSON body of a ``generateContent`` (the whole answer, even to stream)."""
@@ -89,14 +71,8 @@ class FakeGemini:
             return 401, _error(401, "Request is missing required authentication credential.", "UNAUTHENTICATED")
         if not vertex and not headers.get("x-goog-api-key"):
             return 403, _error(403, "Method doesn't allow unregistered callers.")
-        with self.lock:
-            self.requests.append(body)
-            self.paths.append(path)
-            fault = self.faults.pop(0) if self.faults else None
-            self.answers += 1
-            number = self.answers
+        fault, number = self.receive(path, body)
         if fault is not None:
-            time.sleep(fault.delay)
             if fault.kind == "blocked":
                 return 200, {"promptFeedback": {"blockReason": "SAFETY"}, "modelVersion": route["model"]}
             return fault.status, _error(fault.status, f"injected fault {fault.status}")
@@ -138,7 +114,7 @@ class FakeGemini:
         for part in candidates[0]["content"]["parts"]:
             if "text" in part:
                 text = part["text"]
-                pieces += [{"text": text[at : at + self.chunk_size]} for at in range(0, len(text), self.chunk_size)]
+                pieces += [{"text": piece} for piece in self.pieces(text)]
             else:
                 pieces.append(part)
         for number, part in enumerate(pieces or [{"text": ""}]):

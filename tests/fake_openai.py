@@ -42,36 +42,20 @@ order); ``requests_for("chat/completions")`` lists one endpoint's bodies.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any
 
-from fake_http import FakeHandler, serve_in_thread
+from fake_http import FakeHandler, FakeServer, serve_in_thread
+from fake_http import Fault as Fault
 
 from firebase_ai_chat.engines.base import AssistantText, EngineInput, ToolCall, ToolOutput, heard
-from firebase_ai_chat.engines.offline import Phrase, decide
+from firebase_ai_chat.engines.offline import decide
 
 RESPONSES = "/v1/responses"
 CHAT_COMPLETIONS = "/v1/chat/completions"
-
-
-@dataclass
-class Fault:
-    """What goes wrong with the next request, after ``delay`` seconds.
-
-    ``kind="status"`` (the default) answers with HTTP ``status`` and an error
-    body; ``kind="bad_arguments"`` answers normally but with every function
-    call's arguments cut into invalid JSON (``status`` is then ignored);
-    ``kind="blocked"`` (the fake Gemini server only) answers with no candidate
-    and the prompt blocked for safety.
-    """
-
-    status: int = 500
-    delay: float = 0.0
-    kind: Literal["status", "bad_arguments", "blocked"] = "status"
 
 
 @dataclass
@@ -87,22 +71,10 @@ class _BadRequestError(Exception):
 
 
 @dataclass
-class FakeOpenAI:
-    """The server's state: stored responses, requests seen, queued faults, streaming pace."""
+class FakeOpenAI(FakeServer):
+    """The server's state (``FakeServer``'s, and the responses it stores)."""
 
-    phrases: Sequence[Phrase]
     responses: dict[str, _Stored] = field(default_factory=dict)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    stream_delay: float = 0.0
-    hold_after: str | None = None
-    """While set: a stream sends the first event carrying this text, then waits for ``release``."""
-    release: threading.Event = field(default_factory=threading.Event)
-    held: list[bool] = field(default_factory=list)
-    """For each stream held: whether ``release`` came (``False``: it went on after 30 s without it)."""
-    chunk_size: int = 8
     completions: int = 0  # chat completions answered so far (for ids)
     stateless: bool = False
     """Like a server that keeps no state (``llama-server``): ``/v1/responses`` refuses
@@ -111,29 +83,15 @@ class FakeOpenAI:
     """Like ``llama-server``'s stream: Responses events without ``sequence_number``, ``output_index`` or
     ``content_index``, and call ids without the ``call_`` prefix."""
 
-    def fail_next(self, *faults: Fault) -> None:
-        """Queue faults for the next requests (either endpoint), in order."""
-        with self.lock:
-            self.faults.extend(faults)
-
     def requests_for(self, endpoint: str) -> list[dict[str, Any]]:
         """The bodies of the requests whose path ends with ``endpoint`` (``"responses"``, ``"chat/completions"``)."""
         suffix = "/" + endpoint.strip("/")
         with self.lock:
             return [body for path, body in zip(self.paths, self.requests, strict=True) if path.endswith(suffix)]
 
-    def _receive(self, path: str, body: dict[str, Any]) -> Fault | None:
-        with self.lock:
-            self.requests.append(body)
-            self.paths.append(path)
-            fault = self.faults.pop(0) if self.faults else None
-        if fault is not None:
-            time.sleep(fault.delay)
-        return fault
-
     def respond(self, body: dict[str, Any], *, path: str = RESPONSES) -> tuple[int, dict[str, Any]]:
         """The HTTP status and JSON body answering a ``POST /v1/responses`` (the whole response, even to stream)."""
-        fault = self._receive(path, body)
+        fault, _ = self.receive(path, body)
         if fault is not None and fault.kind == "status":
             return fault.status, _fault_error(fault.status)
         if not body.get("model"):
@@ -245,7 +203,7 @@ class FakeOpenAI:
 
     def complete_chat(self, body: dict[str, Any], *, path: str = CHAT_COMPLETIONS) -> tuple[int, dict[str, Any]]:
         """The HTTP status and JSON body answering a ``POST /v1/chat/completions`` (a whole ``chat.completion``)."""
-        fault = self._receive(path, body)
+        fault, _ = self.receive(path, body)
         if fault is not None and fault.kind == "status":
             return fault.status, _fault_error(fault.status)
         try:
@@ -326,7 +284,7 @@ class FakeOpenAI:
                 for part_index, part in enumerate(item["content"]):
                     part_where = {**where, "content_index": part_index}
                     yield event("response.content_part.added", **part_where, part={**part, "text": ""})
-                    for piece in self._pieces(part["text"]):
+                    for piece in self.pieces(part["text"]):
                         yield event("response.output_text.delta", **part_where, delta=piece, logprobs=[])
                     yield event("response.output_text.done", **part_where, text=part["text"], logprobs=[])
                     yield event("response.content_part.done", **part_where, part=part)
@@ -336,7 +294,7 @@ class FakeOpenAI:
                     output_index=index,
                     item={**item, "status": "in_progress", "arguments": ""},
                 )
-                for piece in self._pieces(item["arguments"]):
+                for piece in self.pieces(item["arguments"]):
                     yield event("response.function_call_arguments.delta", **where, delta=piece)
                 yield event(
                     "response.function_call_arguments.done", **where, name=item["name"], arguments=item["arguments"]
@@ -369,7 +327,7 @@ class FakeOpenAI:
 
         content = message["content"]
         yield chunk({"role": "assistant", "content": "" if content is not None else None, "refusal": None})
-        for piece in self._pieces(content or ""):
+        for piece in self.pieces(content or ""):
             yield chunk({"content": piece})
         for index, call in enumerate(message.get("tool_calls") or []):
             function = call["function"]
@@ -385,15 +343,11 @@ class FakeOpenAI:
                     ]
                 }
             )
-            for piece in self._pieces(function["arguments"]):
+            for piece in self.pieces(function["arguments"]):
                 yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
         yield chunk({}, choice["finish_reason"])
         if include_usage:
             yield {**base, "choices": [], "usage": completion["usage"]}
-
-    def _pieces(self, text: str) -> list[str]:
-        size = max(1, self.chunk_size)
-        return [text[start : start + size] for start in range(0, len(text), size)]
 
 
 def _text(content: Any) -> str:
